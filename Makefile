@@ -1,0 +1,36 @@
+# Front door: the real build is meson + ninja (see README).  Each target
+# installs what it needs first, so these work on a fresh Debian 12 machine.
+BUILD       ?= build
+CHECK_BUILD ?= build-check
+MESON_FLAGS ?=
+
+.PHONY: all deps demo check bench clean
+
+all: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+$(CHECK_BUILD)/build.ninja:
+	meson setup $(CHECK_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_FLAGS)
+
+demo: all
+	./scripts/demo.sh $(BUILD)
+
+# Every test under ASan + UBSan; the last line says "N passed, N failed".
+check: deps $(CHECK_BUILD)/build.ninja
+	ninja -C $(CHECK_BUILD)
+	@meson test -C $(CHECK_BUILD) --print-errorlogs --num-processes 2 >$(CHECK_BUILD)/test-output.txt 2>&1; \
+	  status=$$?; tail -n 40 $(CHECK_BUILD)/test-output.txt; \
+	  python3 scripts/test-summary.py $(CHECK_BUILD)/meson-logs/testlog.json || status=1; \
+	  exit $$status
+
+bench: all
+	./scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(CHECK_BUILD)

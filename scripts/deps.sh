@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests and the demo need, when
+# they are missing.  Needs root (or sudo) only when something is missing.
+set -e
+pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids"
+[ "${1:-}" = "--check-only" ] && check_only=1 || check_only=
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ -n "$check_only" ]; then
+	echo "missing packages:$missing" >&2
+	exit 1
+fi
+echo "installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
