@@ -473,14 +473,17 @@ static int write_attr(struct sysfs_dev *sd, const char *attr, const char *text)
 /* -EOPNOTSUPP with a message when the function lacks attr. */
 static int have_attr(struct sysfs_dev *sd, const char *attr, const char *what)
 {
+	int r;
+
 	if (faccessat(sd->dir_fd, attr, F_OK, 0) == 0)
 		return 0;
-	if (errno == ENOENT) {
+	r = -errno;
+	if (r == -ENOENT) {
 		pvpci_hostdev_set_err(&sd->head, "%s offers no %s (no %s file)", sd->name, what, attr);
 		return -EOPNOTSUPP;
 	}
-	pvpci_hostdev_set_err(&sd->head, "%s: cannot reach %s: %s", sd->name, attr, strerror(errno));
-	return -errno;
+	pvpci_hostdev_set_err(&sd->head, "%s: cannot reach %s: %s", sd->name, attr, strerror(-r));
+	return r;
 }
 
 static int sysfs_reset(struct pvpci_hostdev *d)
