@@ -1,1 +1,220 @@
-int main(void) { return 0; }
+/*
+ * pvpci: the operator's and the frontend author's command line.  Verbs in
+ * xl's style; this file parses arguments and prints, the library does the
+ * work.  Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvpci/bdf.h"
+#include "pvpci/confspace.h"
+#include "pvpci/dump.h"
+#include "pvpci/hostdev.h"
+#include "pvpci/view.h"
+
+#define MAX_DEVS 1024
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pvpci <verb> [options]\n"
+		"\n"
+		"  view [--host SPEC] [--format lspci|table] [--permissive] [BDF...]\n"
+		"        the config space a guest would see of each function (default: all)\n"
+		"  capture [--host SPEC] BDF...\n"
+		"        write functions' config space and BAR sizes as text `--host sim:FILE` loads\n"
+		"\n"
+		"host SPEC: sysfs[:ROOT] (default, read-only), sim:FILE (lspci -x/-xxx/-xxxx text\n"
+		"or a raw image), shadow:SPEC (writes kept in memory)\n");
+}
+
+static void log_stderr(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "pvpci: %s%s\n", level <= PVPCI_LOG_WARNING ? "warning: " : "", msg);
+}
+
+struct common {
+	const char *host_spec;
+	struct pvpci_host *host;
+	struct pvpci_bdf bdfs[MAX_DEVS];
+	size_t n;
+};
+
+/* Open the host and collect the BDFs named on the command line, or all. */
+static int open_host_and_bdfs(struct common *c, int argc, char **argv)
+{
+	char err[PVPCI_ERRMSG_LEN + 64];
+
+	if (pvpci_host_open(c->host_spec, &c->host, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpci: %s\n", err);
+		return 1;
+	}
+	if (argc == 0) {
+		if (pvpci_host_list(c->host, c->bdfs, MAX_DEVS, &c->n) < 0) {
+			fprintf(stderr, "pvpci: cannot list devices of %s: %s\n", c->host_spec,
+				pvpci_host_errmsg(c->host));
+			return 1;
+		}
+		return 0;
+	}
+	for (int i = 0; i < argc && c->n < MAX_DEVS; i++) {
+		if (pvpci_bdf_parse(argv[i], &c->bdfs[c->n]) < 0) {
+			fprintf(stderr, "pvpci: '%s' is not a PCI address ([DDDD:]BB:DD.F)\n", argv[i]);
+			return 2;
+		}
+		c->n++;
+	}
+	return 0;
+}
+
+static int cmd_view(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "permissive", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct common *c = calloc(1, sizeof(*c));
+	struct pvpci_cs_opts cso = { .log = log_stderr };
+	bool table = false, named;
+	int opt, rc = 0;
+
+	if (!c)
+		return 1;
+	c->host_spec = "sysfs";
+	while ((opt = getopt_long(argc, argv, "H:f:ph", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H': c->host_spec = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "table"))
+				table = true;
+			else if (strcmp(optarg, "lspci")) {
+				fprintf(stderr, "pvpci view: --format is lspci or table\n");
+				free(c);
+				return 2;
+			}
+			break;
+		case 'p': cso.permissive = true; break;
+		case 'h': usage(stdout); free(c); return 0;
+		default: usage(stderr); free(c); return 2;
+		}
+	}
+	named = optind < argc;
+	rc = open_host_and_bdfs(c, argc - optind, argv + optind);
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		struct pvpci_hostdev *hd = NULL;
+		struct pvpci_cs *cs = NULL;
+		char bdf[PVPCI_BDF_STRLEN], err[512];
+		int r;
+
+		pvpci_bdf_format(&c->bdfs[i], bdf);
+		r = pvpci_hostdev_open(c->host, &c->bdfs[i], &hd);
+		if (r < 0) {
+			fprintf(stderr, "pvpci: %s: %s\n", bdf,
+				pvpci_host_errmsg(c->host)[0] ? pvpci_host_errmsg(c->host) : strerror(-r));
+			rc = 1;
+			break;
+		}
+		r = pvpci_cs_new(hd, &cso, &cs, err, sizeof(err));
+		if (r < 0) {
+			/* Not exportable (a bridge, nothing there): say so and go on
+			 * when listing everything; fail when it was asked for. */
+			fprintf(stderr, "pvpci: %s: not exportable\n", err);
+			if (table)
+				printf("%s not exportable: %s\n\n", bdf, err);
+			if (named)
+				rc = 1;
+		} else if (table) {
+			pvpci_view_table(stdout, cs, hd->desc);
+			printf("\n");
+		} else {
+			pvpci_view_lspci(stdout, cs, hd->desc);
+		}
+		pvpci_cs_free(cs);
+		pvpci_hostdev_close(hd);
+	}
+	pvpci_host_close(c->host);
+	free(c);
+	return rc;
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct common *c = calloc(1, sizeof(*c));
+	int opt, rc;
+
+	if (!c)
+		return 1;
+	c->host_spec = "sysfs";
+	while ((opt = getopt_long(argc, argv, "H:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H': c->host_spec = optarg; break;
+		case 'h': usage(stdout); free(c); return 0;
+		default: usage(stderr); free(c); return 2;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "pvpci capture: name the functions to capture (BDF...)\n");
+		free(c);
+		return 2;
+	}
+	rc = open_host_and_bdfs(c, argc - optind, argv + optind);
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		static uint8_t cfg[PVPCI_CFG_EXP_SIZE];
+		struct pvpci_bar bars[PVPCI_NUM_BARS + 1];
+		struct pvpci_hostdev *hd = NULL;
+		char bdf[PVPCI_BDF_STRLEN], d[200];
+		int r;
+
+		pvpci_bdf_format(&c->bdfs[i], bdf);
+		r = pvpci_hostdev_open(c->host, &c->bdfs[i], &hd);
+		if (r >= 0)
+			r = pvpci_hostdev_read_all(hd, cfg);
+		if (r < 0) {
+			fprintf(stderr, "pvpci: %s: %s\n", bdf,
+				hd ? pvpci_hostdev_errmsg(hd) : pvpci_host_errmsg(c->host));
+			pvpci_hostdev_close(hd);
+			rc = 1;
+			break;
+		}
+		for (unsigned b = 0; b <= PVPCI_ROM_BAR; b++)
+			if (pvpci_hostdev_bar_info(hd, b, &bars[b]) < 0)
+				bars[b] = (struct pvpci_bar){ .flags = PVPCI_BAR_UNUSED };
+		pvpci_dump_write(stdout, &hd->bdf, hd->desc[0] ? hd->desc : pvpci_describe(cfg, d, sizeof(d)),
+				 cfg, hd->cfg_size, bars);
+		pvpci_hostdev_close(hd);
+	}
+	pvpci_host_close(c->host);
+	free(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "view"))
+		return cmd_view(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "capture"))
+		return cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "pvpci: unknown verb '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,172 @@
+/*
+ * A recording host device for engine tests, independent of the sim
+ * backend so that each test states exactly what the "hardware" does:
+ * a RAM image, a per-bit hardware-writable mask and RW1C mask, a log of
+ * every write that reached it, BAR descriptions and counters.
+ * Header-only: each test program includes it once.
+ */
+#ifndef PVPCI_TEST_FAKEDEV_H
+#define PVPCI_TEST_FAKEDEV_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvpci/hostdev.h"
+
+#define FAKE_LOG_MAX 4096
+
+struct fake_write {
+	unsigned off, size;
+	uint32_t val;
+};
+
+struct fakedev {
+	struct pvpci_hostdev hd;	/* first: the generic head */
+	uint8_t cfg[PVPCI_CFG_EXP_SIZE];
+	uint8_t hw_wmask[PVPCI_CFG_EXP_SIZE];	/* bits hardware lets software change */
+	uint8_t hw_rw1c[PVPCI_CFG_EXP_SIZE];	/* bits hardware clears on 1 */
+	struct pvpci_bar bars[PVPCI_NUM_BARS + 1];
+	struct fake_write log[FAKE_LOG_MAX];
+	size_t nlog;
+	unsigned decode_calls, resets;
+	bool decode;
+};
+
+static int fake_read(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t *ret)
+{
+	struct fakedev *f = (struct fakedev *)d;
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint32_t)f->cfg[off + i] << (8 * i);
+	*ret = v;
+	return 0;
+}
+
+static int fake_write(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t val)
+{
+	struct fakedev *f = (struct fakedev *)d;
+
+	if (f->nlog < FAKE_LOG_MAX)
+		f->log[f->nlog++] = (struct fake_write){ off, size, val };
+	for (unsigned i = 0; i < size; i++) {
+		uint8_t b = (uint8_t)(val >> (8 * i)), c = f->hw_rw1c[off + i];
+		uint8_t w = f->hw_wmask[off + i] & (uint8_t)~c;	/* rw1c bits are not plain writable */
+
+		f->cfg[off + i] = (uint8_t)((f->cfg[off + i] & ~w) | (b & w));
+		f->cfg[off + i] &= (uint8_t)~(b & c);
+	}
+	return 0;
+}
+
+static int fake_bar_info(struct pvpci_hostdev *d, unsigned bar, struct pvpci_bar *ret)
+{
+	*ret = ((struct fakedev *)d)->bars[bar];
+	return 0;
+}
+
+static int fake_set_decode(struct pvpci_hostdev *d, bool on)
+{
+	struct fakedev *f = (struct fakedev *)d;
+	uint32_t cmd;
+
+	f->decode_calls++;
+	f->decode = on;
+	fake_read(d, 4, 2, &cmd);
+	cmd = on ? cmd | 3 : cmd & ~3u;
+	f->cfg[4] = (uint8_t)cmd;
+	return 0;
+}
+
+static int fake_reset(struct pvpci_hostdev *d)
+{
+	((struct fakedev *)d)->resets++;
+	return 0;
+}
+
+static const struct pvpci_hostdev_ops fake_ops = {
+	.name = "fake",
+	.read = fake_read,
+	.write = fake_write,
+	.reset = fake_reset,
+	.bar_info = fake_bar_info,
+	.set_decode = fake_set_decode,
+};
+
+static inline void fake_put(struct fakedev *f, unsigned off, unsigned size, uint32_t v)
+{
+	for (unsigned i = 0; i < size; i++)
+		f->cfg[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t fake_get(const struct fakedev *f, unsigned off, unsigned size)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint32_t)f->cfg[off + i] << (8 * i);
+	return v;
+}
+
+static inline void fake_wmask(struct fakedev *f, unsigned off, unsigned size, uint32_t m)
+{
+	for (unsigned i = 0; i < size; i++)
+		f->hw_wmask[off + i] = (uint8_t)(m >> (8 * i));
+}
+
+/*
+ * A plain endpoint: vendor 0x1234 device 0x5678, class 0x020000, one
+ * 32-bit memory BAR 0 of 4K at 0xfeb00000, a 64-bit prefetchable BAR 2/3
+ * of 1M at 0x2_0000_0000, an I/O BAR 4 of 32 at 0xc000, ROM 64K at
+ * 0xfe000000, no capabilities.  Hardware: Command 0x07ff, Status RW1C,
+ * cache line/latency/interrupt line writable, BAR address bits per size.
+ */
+static inline struct fakedev *fake_new(unsigned cfg_size)
+{
+	struct fakedev *f = calloc(1, sizeof(*f));
+
+	f->hd.ops = &fake_ops;
+	f->hd.cfg_size = cfg_size;
+	f->hd.bdf = (struct pvpci_bdf){ 0, 3, 0, 0 };
+	fake_put(f, 0x00, 2, 0x1234);
+	fake_put(f, 0x02, 2, 0x5678);
+	fake_put(f, 0x04, 2, 0x0000);
+	fake_put(f, 0x06, 2, 0x0000);
+	fake_put(f, 0x08, 4, 0x02000001);
+	fake_put(f, 0x10, 4, 0xfeb00000);
+	fake_put(f, 0x18, 4, 0x0000000c);
+	fake_put(f, 0x1c, 4, 0x00000002);
+	fake_put(f, 0x20, 4, 0x0000c001);
+	fake_put(f, 0x2c, 4, 0xabcd1af4);
+	fake_put(f, 0x30, 4, 0xfe000000);
+	fake_put(f, 0x3c, 2, 0x010b);
+	fake_wmask(f, 0x04, 2, 0x07ff);
+	f->hw_rw1c[0x07] = 0xf9;
+	fake_wmask(f, 0x0c, 2, 0xffff);
+	fake_wmask(f, 0x10, 4, 0xfffff000);
+	fake_wmask(f, 0x18, 4, 0xfff00000);
+	fake_wmask(f, 0x1c, 4, 0xffffffff);
+	fake_wmask(f, 0x20, 4, 0xffffffe0);
+	fake_wmask(f, 0x30, 4, 0xffff0001);
+	fake_wmask(f, 0x3c, 1, 0xff);
+	f->bars[0] = (struct pvpci_bar){ 0xfeb00000, 0x1000, 0 };
+	f->bars[1] = (struct pvpci_bar){ 0, 0, PVPCI_BAR_UNUSED };
+	f->bars[2] = (struct pvpci_bar){ 0x200000000ull, 0x100000, PVPCI_BAR_MEM64 | PVPCI_BAR_PREFETCH };
+	f->bars[3] = (struct pvpci_bar){ 0, 0, PVPCI_BAR_MEM64_HI };
+	f->bars[4] = (struct pvpci_bar){ 0xc000, 32, PVPCI_BAR_IO };
+	f->bars[5] = (struct pvpci_bar){ 0, 0, PVPCI_BAR_UNUSED };
+	f->bars[6] = (struct pvpci_bar){ 0xfe000000, 0x10000, PVPCI_BAR_ROM };
+	return f;
+}
+
+/* Add a standard capability at off with the given id and next pointer. */
+static inline void fake_cap(struct fakedev *f, unsigned off, uint8_t id, uint8_t next)
+{
+	f->cfg[off] = id;
+	f->cfg[off + 1] = next;
+	if (!f->cfg[0x34])
+		f->cfg[0x34] = (uint8_t)off;
+	f->cfg[0x06] |= 0x10;
+}
+
+#endif
