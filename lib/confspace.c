@@ -173,6 +173,8 @@ const char *pvpci_reg_policy(const struct pvpci_reg *r)
 
 	if (r->flags & PVPCI_REG_HIDDEN)
 		return "hidden";
+	if ((r->rsvdp_mask | r->rsvdz_mask) == full)
+		return "reserved";
 	if (r->emu_mask || r->read || r->write)
 		return "emulated";
 	if (w || r->rw1c_mask)

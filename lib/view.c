@@ -112,8 +112,11 @@ int pvpci_view_table(FILE *f, struct pvpci_cs *cs, const char *desc)
 			fprintf(f, "  -- [%03x] %s: %s\n", c->offset, c->name,
 				c->visible ? "kept" : "hidden (relinked)");
 		if (r) {
-			fprintf(f, "  0x%03x  %-4u %-44s 0x%08x 0x%08x %s\n", r->offset, r->size, r->name,
-				cs_le(host + r->offset, r->size), cs_le(img + r->offset, r->size),
+			char hv[12], gv[12];
+
+			snprintf(hv, sizeof(hv), "0x%0*x", r->size * 2, cs_le(host + r->offset, r->size));
+			snprintf(gv, sizeof(gv), "0x%0*x", r->size * 2, cs_le(img + r->offset, r->size));
+			fprintf(f, "  0x%03x  %-4u %-44s %-10s %-10s %s\n", r->offset, r->size, r->name, hv, gv,
 				pvpci_reg_policy(r));
 			off = r->offset + r->size;
 			continue;

@@ -125,8 +125,9 @@ void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 
 /*
  * For views: registers in ascending offset order (index 0..n-1), and a
- * one-word policy of a register: "hidden", "emulated", "passthrough" (some
- * bits reach hardware) or "read-only".
+ * one-word policy of a register: "hidden", "reserved" (reads 0, takes no
+ * write), "emulated", "passthrough" (some bits reach hardware) or
+ * "read-only".
  */
 size_t pvpci_cs_nregs(const struct pvpci_cs *cs);
 const struct pvpci_reg *pvpci_cs_reg_by_index(const struct pvpci_cs *cs, size_t i);

@@ -1,0 +1,9 @@
+#!/bin/sh
+# make bench: every benchmark, each printing its floor beside its figure.
+set -e
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+fixture=$here/fixtures/qemu-virtio-net.lspci
+[ -f "$fixture" ] || fixture=$here/../shared/fixtures/pciutils/cap-vendor-virtio
+echo "== engine (pinned to CPU 0)"
+taskset -c 0 "$build/bench_engine" "sim:$fixture"
