@@ -433,10 +433,26 @@ fail:
 	return r;
 }
 
+void cs_delay(struct pvpci_cs *cs, unsigned usecs)
+{
+	if (cs->opts.delay)
+		cs->opts.delay(cs->opts.delay_ctx, usecs);
+}
+
+int cs_cap_find(const struct pvpci_cs *cs, bool ext, uint16_t id)
+{
+	for (size_t i = 0; i < cs->ncaps; i++)
+		if (cs->caps[i].ext == ext && cs->caps[i].id == id)
+			return (int)i;
+	return -1;
+}
+
 void pvpci_cs_free(struct pvpci_cs *cs)
 {
 	if (!cs)
 		return;
+	for (size_t i = 0; i < CS_MAX_CAPS; i++)
+		free(cs->cap_priv[i]);
 	free(cs->regs);
 	free(cs);
 }

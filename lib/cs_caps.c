@@ -26,6 +26,10 @@ struct cap_kind {
 	bool visible;
 	uint16_t len;		/* bytes to hide when hidden; 0: just the header */
 	const char *name;
+	/* Optional, for visible kinds: check may hide a capability that fails
+	 * validation (before anything is registered); init registers its body. */
+	bool (*check)(struct pvpci_cs *cs, struct pvpci_cap *c);
+	int (*init)(struct pvpci_cs *cs, struct pvpci_cap *c);
 };
 
 /*
@@ -34,51 +38,51 @@ struct cap_kind {
  * pass reads through and drop writes, like every unhandled byte).
  */
 static const struct cap_kind std_kinds[] = {
-	{ 0x01, true, 8, "Power Management" },
-	{ 0x02, false, 8, "AGP" },
-	{ 0x03, true, 8, "Vital Product Data" },
-	{ 0x04, false, 4, "Slot Identification" },
-	{ 0x05, true, 0, "MSI" },
-	{ 0x06, false, 4, "CompactPCI Hot Swap" },
-	{ 0x07, false, 8, "PCI-X" },
-	{ 0x08, false, 0, "HyperTransport" },
-	{ 0x09, true, 0, "Vendor Specific" },
-	{ 0x0a, false, 8, "Debug port" },
-	{ 0x0b, false, 4, "CompactPCI Central Resource Control" },
-	{ 0x0c, false, 0, "PCI Hot-plug" },
-	{ 0x0d, false, 8, "Bridge Subsystem Vendor ID" },
-	{ 0x0e, false, 0, "AGP 8x" },
-	{ 0x0f, false, 0, "Secure Device" },
-	{ 0x10, true, 0x3c, "PCI Express" },
-	{ 0x11, true, 12, "MSI-X" },
-	{ 0x12, false, 8, "SATA Data/Index Configuration" },
-	{ 0x13, false, 6, "Advanced Features" },
-	{ 0x14, false, 0, "Enhanced Allocation" },
-	{ 0x15, false, 0, "Flattening Portal Bridge" },
+	{ .id = 0x01, .visible = true, .len = 8, .name = "Power Management" },
+	{ .id = 0x02, .visible = false, .len = 8, .name = "AGP" },
+	{ .id = 0x03, .visible = true, .len = 8, .name = "Vital Product Data" },
+	{ .id = 0x04, .visible = false, .len = 4, .name = "Slot Identification" },
+	{ .id = 0x05, .visible = true, .len = 0, .name = "MSI" },
+	{ .id = 0x06, .visible = false, .len = 4, .name = "CompactPCI Hot Swap" },
+	{ .id = 0x07, .visible = false, .len = 8, .name = "PCI-X" },
+	{ .id = 0x08, .visible = false, .len = 0, .name = "HyperTransport" },
+	{ .id = 0x09, .visible = true, .len = 0, .name = "Vendor Specific" },
+	{ .id = 0x0a, .visible = false, .len = 8, .name = "Debug port" },
+	{ .id = 0x0b, .visible = false, .len = 4, .name = "CompactPCI Central Resource Control" },
+	{ .id = 0x0c, .visible = false, .len = 0, .name = "PCI Hot-plug" },
+	{ .id = 0x0d, .visible = false, .len = 8, .name = "Bridge Subsystem Vendor ID" },
+	{ .id = 0x0e, .visible = false, .len = 0, .name = "AGP 8x" },
+	{ .id = 0x0f, .visible = false, .len = 0, .name = "Secure Device" },
+	{ .id = 0x10, .visible = true, .len = 0x3c, .name = "PCI Express" },
+	{ .id = 0x11, .visible = true, .len = 12, .name = "MSI-X" },
+	{ .id = 0x12, .visible = false, .len = 8, .name = "SATA Data/Index Configuration" },
+	{ .id = 0x13, .visible = false, .len = 6, .name = "Advanced Features" },
+	{ .id = 0x14, .visible = false, .len = 0, .name = "Enhanced Allocation" },
+	{ .id = 0x15, .visible = false, .len = 0, .name = "Flattening Portal Bridge" },
 };
 
 static const struct cap_kind ext_kinds[] = {
-	{ 0x0001, true, 0x38, "Advanced Error Reporting" },
-	{ 0x0002, false, 0, "Virtual Channel" },
-	{ 0x0003, false, 12, "Device Serial Number" },
-	{ 0x0004, false, 16, "Power Budgeting" },
-	{ 0x0005, false, 0, "Root Complex Link Declaration" },
-	{ 0x000b, true, 0, "Vendor Specific" },
-	{ 0x000d, false, 8, "Access Control Services" },
-	{ 0x000e, false, 8, "Alternative Routing-ID Interpretation" },
-	{ 0x000f, false, 8, "Address Translation Services" },
-	{ 0x0010, false, 0x40, "Single Root I/O Virtualization" },
-	{ 0x0013, false, 8, "Page Request" },
-	{ 0x0015, false, 0, "Resizable BAR" },
-	{ 0x0017, false, 8, "TPH Requester" },
-	{ 0x0018, false, 8, "Latency Tolerance Reporting" },
-	{ 0x0019, false, 12, "Secondary PCI Express" },
-	{ 0x001b, false, 8, "Process Address Space ID" },
-	{ 0x001e, false, 16, "L1 PM Substates" },
-	{ 0x001f, false, 12, "Precision Time Measurement" },
-	{ 0x0023, true, 0, "Designated Vendor-Specific" },
-	{ 0x0025, false, 0, "Data Link Feature" },
-	{ 0x0026, false, 0, "Physical Layer 16.0 GT/s" },
+	{ .id = 0x0001, .visible = true, .len = 0x38, .name = "Advanced Error Reporting" },
+	{ .id = 0x0002, .visible = false, .len = 0, .name = "Virtual Channel" },
+	{ .id = 0x0003, .visible = false, .len = 12, .name = "Device Serial Number" },
+	{ .id = 0x0004, .visible = false, .len = 16, .name = "Power Budgeting" },
+	{ .id = 0x0005, .visible = false, .len = 0, .name = "Root Complex Link Declaration" },
+	{ .id = 0x000b, .visible = true, .len = 0, .name = "Vendor Specific" },
+	{ .id = 0x000d, .visible = false, .len = 8, .name = "Access Control Services" },
+	{ .id = 0x000e, .visible = false, .len = 8, .name = "Alternative Routing-ID Interpretation" },
+	{ .id = 0x000f, .visible = false, .len = 8, .name = "Address Translation Services" },
+	{ .id = 0x0010, .visible = false, .len = 0x40, .name = "Single Root I/O Virtualization" },
+	{ .id = 0x0013, .visible = false, .len = 8, .name = "Page Request" },
+	{ .id = 0x0015, .visible = false, .len = 0, .name = "Resizable BAR" },
+	{ .id = 0x0017, .visible = false, .len = 8, .name = "TPH Requester" },
+	{ .id = 0x0018, .visible = false, .len = 8, .name = "Latency Tolerance Reporting" },
+	{ .id = 0x0019, .visible = false, .len = 12, .name = "Secondary PCI Express" },
+	{ .id = 0x001b, .visible = false, .len = 8, .name = "Process Address Space ID" },
+	{ .id = 0x001e, .visible = false, .len = 16, .name = "L1 PM Substates" },
+	{ .id = 0x001f, .visible = false, .len = 12, .name = "Precision Time Measurement" },
+	{ .id = 0x0023, .visible = true, .len = 0, .name = "Designated Vendor-Specific" },
+	{ .id = 0x0025, .visible = false, .len = 0, .name = "Data Link Feature" },
+	{ .id = 0x0026, .visible = false, .len = 0, .name = "Physical Layer 16.0 GT/s" },
 };
 
 static const struct cap_kind *find_kind(bool ext, uint16_t id)
@@ -177,6 +181,13 @@ void cs_caps_scan(struct pvpci_cs *cs)
 {
 	walk_std(cs);
 	walk_ext(cs);
+	for (size_t i = 0; i < cs->ncaps; i++) {
+		struct pvpci_cap *c = &cs->caps[i];
+		const struct cap_kind *k = find_kind(c->ext, c->id);
+
+		if (c->visible && k->check && !k->check(cs, c))
+			c->visible = false;
+	}
 	for (size_t i = 0; i < cs->ncaps; i++)
 		if (!cs->caps[i].ext && cs->caps[i].visible) {
 			cs->first_std = (uint8_t)cs->caps[i].offset;
@@ -253,6 +264,8 @@ int cs_caps_register(struct pvpci_cs *cs)
 			};
 			err = pvpci_cs_add_regs(cs, c->offset, hdr, 2);
 		}
+		if (err >= 0 && find_kind(c->ext, c->id)->init)
+			err = find_kind(c->ext, c->id)->init(cs, &cs->caps[i]);
 	}
 	for (i = 0; i < cs->ncaps && err >= 0; i++) {
 		const struct pvpci_cap *c = &cs->caps[i];

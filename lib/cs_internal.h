@@ -26,6 +26,9 @@ struct pvpci_cs {
 
 	struct pvpci_cap caps[CS_MAX_CAPS];
 	size_t ncaps;
+	/* A capability handler's own state, by index in caps[]; freed with free()
+	 * by pvpci_cs_free. */
+	void *cap_priv[CS_MAX_CAPS];
 	uint8_t first_std;		/* guest's Capabilities Pointer */
 	char chain_note[160];
 
@@ -51,6 +54,13 @@ static inline uint32_t size_mask(unsigned size)
 {
 	return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 }
+
+/* Index of the first capability with this ID in caps[] (visible or not), or -1. */
+int cs_cap_find(const struct pvpci_cs *cs, bool ext, uint16_t id);
+
+/* Wait as the spec requires between steps (PM transitions, FLR) through the
+ * caller's delay callback; the engine itself never sleeps. */
+void cs_delay(struct pvpci_cs *cs, unsigned usecs);
 
 /* Scan both chains of the snapshot and decide visibility (cs_caps.c). */
 void cs_caps_scan(struct pvpci_cs *cs);

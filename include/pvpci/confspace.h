@@ -73,6 +73,10 @@ struct pvpci_cs_opts {
 	bool allow_interrupt_control;	/* Command.INTx Disable reaches hardware */
 	pvpci_log_fn log;		/* NULL: silent */
 	void *log_ctx;
+	/* Waits the spec requires (D3hot -> D0 10 ms, FLR 100 ms) go through
+	 * here; NULL: no wait (simulated devices, tests). */
+	void (*delay)(void *ctx, unsigned usecs);
+	void *delay_ctx;
 };
 
 /*
