@@ -15,6 +15,13 @@
 #include "pvpci/dump.h"
 #include "pvpci/view.h"
 
+#ifdef HAVE_LIBPCI
+static void libpci_quiet(char *msg, ...)
+{
+	(void)msg;
+}
+#endif
+
 char *pvpci_describe(const uint8_t *cfg, char *buf, size_t len)
 {
 	unsigned vendor = cs_le(cfg, 2), device = cs_le(cfg + 2, 2), cls = cs_le(cfg + 0x0a, 2);
@@ -29,8 +36,11 @@ char *pvpci_describe(const uint8_t *cfg, char *buf, size_t len)
 
 		if (!pacc) {
 			pacc = pci_alloc();	/* names only: no access method is opened */
-			if (pacc)
-				pacc->numeric_ids = 0;
+			if (pacc) {
+				/* pci_init would set these; without them a name
+				 * missing from pci.ids calls through NULL. */
+				pacc->warning = pacc->debug = libpci_quiet;
+			}
 		}
 		if (pacc) {
 			pci_lookup_name(pacc, cbuf, sizeof(cbuf), PCI_LOOKUP_CLASS, cls);

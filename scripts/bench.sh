@@ -3,7 +3,7 @@
 set -e
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
-fixture=$here/fixtures/qemu-virtio-net.lspci
+fixture=$here/fixtures/virtio-net.lspci
 [ -f "$fixture" ] || fixture=$here/../shared/fixtures/pciutils/cap-vendor-virtio
 echo "== engine (pinned to CPU 0)"
 taskset -c 0 "$build/bench_engine" "sim:$fixture"

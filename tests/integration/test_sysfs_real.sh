@@ -5,8 +5,8 @@
 # the same after as before.  Only reads here; the functions are real
 # hardware (the machine's disk and network).  TAP on stdout.
 #
-# When the CLI can view a sysfs host, `pvpci view --host sysfs` runs here
-# too, under the same before/after check.
+# `pvpci view --host sysfs` and `pvpci capture` run here too, under the
+# same before/after check, and the real lspci reads what view prints.
 set -u
 
 devices=/sys/bus/pci/devices
@@ -18,7 +18,7 @@ if [ $# -eq 0 ]; then
 	exit 0
 fi
 ndev=$#
-echo "1..$((1 + 2 * ndev))"
+echo "1..$((4 + 2 * ndev))"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvpci-sysfs-real.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -47,6 +47,40 @@ if [ -x "$bin" ]; then
 	fi
 else
 	echo "not ok $n - $bin is not built"
+fi
+
+pvpci=${PVPCI_BIN:-build}/pvpci
+n=$((n + 1))
+if timeout 30 "$pvpci" view --host sysfs >"$tmp/view" 2>"$tmp/view.err" &&
+   timeout 30 "$pvpci" view --host sysfs --format table >"$tmp/table" 2>>"$tmp/view.err"; then
+	echo "ok $n - pvpci view --host sysfs (both formats) exits 0"
+else
+	echo "not ok $n - pvpci view --host sysfs failed"
+	sed 's/^/# /' "$tmp/view.err"
+fi
+n=$((n + 1))
+# The guest view keeps every exportable function's IDs and class, as the
+# real lspci reads them from the machine.
+if command -v lspci >/dev/null 2>&1; then
+	timeout 30 lspci -n 2>/dev/null | sort >"$tmp/real.n"
+	timeout 30 lspci -F "$tmp/view" -n 2>/dev/null | sort >"$tmp/view.n"
+	extra=$(comm -13 "$tmp/real.n" "$tmp/view.n")
+	if [ -s "$tmp/view.n" ] && [ -z "$extra" ]; then
+		echo "ok $n - lspci -F reads the guest view; IDs and class as the machine's ($(wc -l <"$tmp/view.n") functions)"
+	else
+		echo "not ok $n - guest view IDs differ from the machine's"
+		echo "$extra" | sed 's/^/# /'
+	fi
+else
+	echo "ok $n # SKIP lspci is not installed"
+fi
+n=$((n + 1))
+if timeout 30 "$pvpci" capture "$@" >"$tmp/capture" 2>"$tmp/capture.err" &&
+   [ "$(grep -c '^[0-9a-f]\{4\}:' "$tmp/capture")" -eq "$ndev" ]; then
+	echo "ok $n - pvpci capture of every function"
+else
+	echo "not ok $n - pvpci capture failed"
+	sed 's/^/# /' "$tmp/capture.err"
 fi
 
 snapshot "$tmp/after"
