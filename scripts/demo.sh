@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fixtures=$(ls "$here"/fixtures/*.lspci 2>/dev/null || true)
-[ -d "$here/../shared/fixtures/pciutils" ] && fixtures="$fixtures $here/../shared/fixtures/pciutils/cap-vendor-virtio $here/../shared/fixtures/pciutils/cap-aer-log"
+[ -d "$here/../shared/fixtures/pciutils" ] && fixtures="$fixtures $here/../shared/fixtures/pciutils/cap-vendor-virtio $here/../shared/fixtures/pciutils/cap-rebar"
 [ -n "$fixtures" ] || fail "no fixtures found"
 
 for f in $fixtures; do

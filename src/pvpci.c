@@ -127,7 +127,7 @@ static int cmd_view(int argc, char **argv)
 			 * when listing everything; fail when it was asked for. */
 			fprintf(stderr, "pvpci: %s: not exportable\n", err);
 			if (table)
-				printf("%s not exportable: %s\n\n", bdf, err);
+				printf("%s: not exportable\n\n", err);
 			if (named)
 				rc = 1;
 		} else if (table) {
