@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "pvpci/bdf.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "textutil.h"
 
 /* Up to maxdigits hex digits; at least one.  Returns digits consumed or -1. */
 static int hexnum(const char *s, int maxdigits, unsigned *ret)
@@ -24,9 +14,9 @@ static int hexnum(const char *s, int maxdigits, unsigned *ret)
 	unsigned v = 0;
 	int n = 0;
 
-	while (n < maxdigits && hexval(s[n]) >= 0)
-		v = v << 4 | (unsigned)hexval(s[n++]);
-	if (n == 0 || hexval(s[n]) >= 0)
+	while (n < maxdigits && pvpci_hexval(s[n]) >= 0)
+		v = v << 4 | (unsigned)pvpci_hexval(s[n++]);
+	if (n == 0 || pvpci_hexval(s[n]) >= 0)
 		return -1;
 	*ret = v;
 	return n;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pvpci/dump.h"
+#include "textutil.h"
 
 #define ROWS		(PVPCI_CFG_EXP_SIZE / 16)
 #define MAX_PENDING	PVPCI_NUM_BARS
@@ -60,24 +61,13 @@ static int fail(struct parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Does [s, end) start with the pattern?  '#' stands for one hex digit. */
 static bool match(const char *s, const char *end, const char *pat)
 {
 	for (; *pat; pat++, s++) {
 		if (s >= end)
 			return false;
-		if (*pat == '#' ? hexval(*s) < 0 : *s != *pat)
+		if (*pat == '#' ? pvpci_hexval(*s) < 0 : *s != *pat)
 			return false;
 	}
 	return true;
@@ -106,10 +96,10 @@ static bool hexnum(const char **s, const char *end, uint64_t *ret)
 	uint64_t v = 0;
 	int n = 0;
 
-	while (q < end && hexval(*q) >= 0) {
+	while (q < end && pvpci_hexval(*q) >= 0) {
 		if (++n > 16)
 			return false;
-		v = v << 4 | (unsigned)hexval(*q++);
+		v = v << 4 | (unsigned)pvpci_hexval(*q++);
 	}
 	if (!n)
 		return false;
@@ -302,7 +292,7 @@ static bool is_hex_line(const char *s, const char *end, unsigned *ret_digits)
 {
 	unsigned n = 0;
 
-	while (s + n < end && n <= 8 && hexval(s[n]) >= 0)
+	while (s + n < end && n <= 8 && pvpci_hexval(s[n]) >= 0)
 		n++;
 	if (n < 2 || n > 8 || !match(s + n, end, ": "))
 		return false;
@@ -331,10 +321,10 @@ static int hex_line(struct parser *p, const char *s, const char *end, unsigned d
 	p->rows[row / 8] |= (uint8_t)(1u << (row % 8));
 
 	z = s + digits + 2;
-	while (z + 1 < end && hexval(z[0]) >= 0 && hexval(z[1]) >= 0 && (z + 2 == end || z[2] == ' ' || z[2] == '\t')) {
+	while (z + 1 < end && pvpci_hexval(z[0]) >= 0 && pvpci_hexval(z[1]) >= 0 && (z + 2 == end || z[2] == ' ' || z[2] == '\t')) {
 		if (nb == 16)
 			return fail(p, "more than 16 bytes on the line of offset %03x", (unsigned)off);
-		d->cfg[off + nb++] = (uint8_t)(hexval(z[0]) << 4 | hexval(z[1]));
+		d->cfg[off + nb++] = (uint8_t)(pvpci_hexval(z[0]) << 4 | pvpci_hexval(z[1]));
 		z += 2;
 		if (z < end)
 			z++;
