@@ -2,7 +2,7 @@
 # Install the Debian packages the build, the tests and the demo need, when
 # they are missing.  Needs root (or sudo) only when something is missing.
 set -e
-pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids"
+pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids libxen-dev"
 [ "${1:-}" = "--check-only" ] && check_only=1 || check_only=
 missing=
 for p in $pkgs; do
