@@ -38,11 +38,13 @@ struct cap_kind {
  * pass reads through and drop writes, like every unhandled byte).
  */
 static const struct cap_kind std_kinds[] = {
-	{ .id = 0x01, .visible = true, .len = 8, .name = "Power Management" },
+	{ .id = 0x01, .visible = true, .len = 8, .name = "Power Management",
+	  .check = cs_pm_check, .init = cs_pm_init },
 	{ .id = 0x02, .visible = false, .len = 8, .name = "AGP" },
 	{ .id = 0x03, .visible = true, .len = 8, .name = "Vital Product Data" },
 	{ .id = 0x04, .visible = false, .len = 4, .name = "Slot Identification" },
-	{ .id = 0x05, .visible = true, .len = 0, .name = "MSI" },
+	{ .id = 0x05, .visible = true, .len = 0, .name = "MSI",
+	  .check = cs_msi_check, .init = cs_msi_init },
 	{ .id = 0x06, .visible = false, .len = 4, .name = "CompactPCI Hot Swap" },
 	{ .id = 0x07, .visible = false, .len = 8, .name = "PCI-X" },
 	{ .id = 0x08, .visible = false, .len = 0, .name = "HyperTransport" },
@@ -54,7 +56,8 @@ static const struct cap_kind std_kinds[] = {
 	{ .id = 0x0e, .visible = false, .len = 0, .name = "AGP 8x" },
 	{ .id = 0x0f, .visible = false, .len = 0, .name = "Secure Device" },
 	{ .id = 0x10, .visible = true, .len = 0x3c, .name = "PCI Express" },
-	{ .id = 0x11, .visible = true, .len = 12, .name = "MSI-X" },
+	{ .id = 0x11, .visible = true, .len = 12, .name = "MSI-X",
+	  .check = cs_msix_check, .init = cs_msix_init },
 	{ .id = 0x12, .visible = false, .len = 8, .name = "SATA Data/Index Configuration" },
 	{ .id = 0x13, .visible = false, .len = 6, .name = "Advanced Features" },
 	{ .id = 0x14, .visible = false, .len = 0, .name = "Enhanced Allocation" },

@@ -70,4 +70,54 @@ int cs_caps_register(struct pvpci_cs *cs);
 /* Register the type 0 header (cs_header.c). */
 int cs_header_register(struct pvpci_cs *cs);
 
+/*
+ * Capability handlers (cs_cap_pm.c, cs_cap_msi.c, cs_cap_msix.c), hooked
+ * into std_kinds[] of cs_caps.c.  check runs once the chains are scanned
+ * and before anything is registered: it validates the host's capability,
+ * sets c->len for its layout and returns false to hide it.  init registers
+ * the capability's body (cs_caps.c registers its ID and next pointer).
+ */
+bool cs_pm_check(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_pm_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+bool cs_msi_check(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_msi_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+bool cs_msix_check(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_msix_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+
+/*
+ * For the PV ops (XEN_PCI_OP_enable_msi and friends): the only paths
+ * besides a guest write with allow_interrupt_control that change MSI or
+ * MSI-X Enable in hardware.  Both update what the guest reads back.
+ * cs_msi_set_enable: on writes Enable with Multiple Message Enable for
+ * nvec vectors (rounded up to a power of two); off clears Enable only.
+ * cs_msix_set_enable: Enable only; Function Mask stays as it is.
+ * Return 0, -ENODEV (no visible capability), -EINVAL (nvec 0 or > 32),
+ * -ERANGE (more vectors than the function is capable of), -EBUSY (the
+ * other of MSI / MSI-X is enabled in hardware) or the host access's
+ * negative errno.
+ */
+int cs_msi_set_enable(struct pvpci_cs *cs, bool on, unsigned nvec);
+int cs_msix_set_enable(struct pvpci_cs *cs, bool on);
+
+/* MSI-X table and PBA as validated at bind (never re-read: XSA-337). */
+struct cs_msix_geom {
+	unsigned entries;		/* table size, 1..2048 */
+	unsigned table_bir, pba_bir;	/* memory BARs, 0..5 */
+	uint32_t table_off, pba_off;	/* byte offsets in those BARs */
+};
+/* 0, or -ENODEV when the function has no visible MSI-X; *ret untouched then. */
+int cs_msix_geometry(const struct pvpci_cs *cs, struct cs_msix_geom *ret);
+
+/* Bytes a standard capability at c may own: up to the nearest capability
+ * header above it, or the end of the conventional space. */
+static inline unsigned cs_std_cap_room(const struct pvpci_cs *cs, const struct pvpci_cap *c)
+{
+	unsigned end = PVPCI_CFG_SIZE;
+
+	for (size_t i = 0; i < cs->ncaps; i++)
+		if (!cs->caps[i].ext && cs->caps[i].offset > c->offset && cs->caps[i].offset < end)
+			end = cs->caps[i].offset;
+	return end > c->offset ? end - c->offset : 0;
+}
+
 #endif

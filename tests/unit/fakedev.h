@@ -169,4 +169,14 @@ static inline void fake_cap(struct fakedev *f, unsigned off, uint8_t id, uint8_t
 	f->cfg[0x06] |= 0x10;
 }
 
+/* How many logged writes touch a byte of [off, off + len). */
+static inline size_t fake_writes_to(const struct fakedev *f, unsigned off, unsigned len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nlog; i++)
+		n += f->log[i].off < off + len && off < f->log[i].off + f->log[i].size;
+	return n;
+}
+
 #endif

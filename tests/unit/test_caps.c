@@ -78,6 +78,7 @@ static void test_relink_hides(void **state)
 	fake_put(f, 0x48, 2, 0x5007);	/* PCI-X (hidden) -> 0x50 */
 	fake_put(f, 0x4a, 4, 0xaabbccdd);
 	fake_put(f, 0x50, 2, 0x6011);	/* MSI-X -> 0x60 */
+	fake_put(f, 0x58, 4, 0x00000800);	/* its PBA apart from the table (BIR 0) */
 	fake_put(f, 0x60, 2, 0x0012);	/* SATA (hidden) -> end */
 	for (unsigned i = 0x40; i < 0x70; i++)
 		f->hw_wmask[i] = 0xff;
