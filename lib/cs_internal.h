@@ -120,4 +120,41 @@ static inline unsigned cs_std_cap_room(const struct pvpci_cs *cs, const struct p
 	return end > c->offset ? end - c->offset : 0;
 }
 
+/*
+ * Capability handlers (cs_cap_exp.c, cs_cap_vpd.c, cs_cap_vendor.c,
+ * cs_cap_aer.c), hooked into std_kinds[] / ext_kinds[] of cs_caps.c: each
+ * init registers the body of one visible capability and sets c->len.
+ * cs_vendor_init serves the standard (0x09), extended (0x0b) and
+ * designated (DVSEC, 0x23) vendor-specific kinds.
+ */
+int cs_exp_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_vpd_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_vendor_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+int cs_aer_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+/* After a function reset: AER's virtual registers go back to their values
+ * at bind (the PCI Express FLR path calls it; no-op without AER). */
+void cs_aer_reset_virtual(struct pvpci_cs *cs);
+
+/* Bytes the capability at c may own, in either chain: up to the nearest
+ * capability header above it, or the end of its space. */
+static inline unsigned cs_cap_room(const struct pvpci_cs *cs, const struct pvpci_cap *c)
+{
+	unsigned end = c->ext ? cs->cfg_size : PVPCI_CFG_SIZE;
+
+	for (size_t i = 0; i < cs->ncaps; i++)
+		if (cs->caps[i].ext == c->ext && cs->caps[i].offset > c->offset && cs->caps[i].offset < end)
+			end = cs->caps[i].offset;
+	return end > c->offset ? end - c->offset : 0;
+}
+
+/* How many leading rows of a table sorted by offset fit in len bytes. */
+static inline size_t cs_regs_within(const struct pvpci_reg *tbl, size_t n, unsigned len)
+{
+	size_t k = 0;
+
+	while (k < n && tbl[k].offset + tbl[k].size <= len)
+		k++;
+	return k;
+}
+
 #endif

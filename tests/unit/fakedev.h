@@ -179,4 +179,27 @@ static inline size_t fake_writes_to(const struct fakedev *f, unsigned off, unsig
 	return n;
 }
 
+/* Bits hardware clears on a 1 written, as fake_wmask sets writable ones. */
+static inline void fake_rw1c(struct fakedev *f, unsigned off, unsigned size, uint32_t m)
+{
+	for (unsigned i = 0; i < size; i++)
+		f->hw_rw1c[off + i] = (uint8_t)(m >> (8 * i));
+}
+
+/* An extended capability header at off (0x100 and up). */
+static inline void fake_ext_cap(struct fakedev *f, unsigned off, uint16_t id, unsigned ver, unsigned next)
+{
+	fake_put(f, off, 4, (uint32_t)next << 20 | (ver & 0xfu) << 16 | id);
+}
+
+/* Writes of exactly this offset, size and value in the log. */
+static inline size_t fake_count_write(const struct fakedev *f, unsigned off, unsigned size, uint32_t val)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nlog; i++)
+		n += f->log[i].off == off && f->log[i].size == size && f->log[i].val == val;
+	return n;
+}
+
 #endif
