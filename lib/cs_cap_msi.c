@@ -162,7 +162,7 @@ static int msi_ctrl_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val
 bool cs_msi_check(struct pvpci_cs *cs, struct pvpci_cap *c)
 {
 	uint32_t ctrl = cs_le(cs->snap + c->offset + MSI_CTRL, 2);
-	unsigned room = cs_std_cap_room(cs, c), idx = (unsigned)(c - cs->caps);
+	unsigned room = cs_cap_room(cs, c), idx = (unsigned)(c - cs->caps);
 	struct msi_state *m;
 
 	if (cs_cap_find(cs, false, c->id) != (int)idx) {

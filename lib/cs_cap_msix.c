@@ -109,7 +109,7 @@ static bool hide(struct pvpci_cs *cs, const struct pvpci_cap *c, const char *fmt
 
 bool cs_msix_check(struct pvpci_cs *cs, struct pvpci_cap *c)
 {
-	unsigned idx = (unsigned)(c - cs->caps), room = cs_std_cap_room(cs, c);
+	unsigned idx = (unsigned)(c - cs->caps), room = cs_cap_room(cs, c);
 	const uint8_t *p = cs->snap + c->offset;
 	uint32_t table = cs_le(p + MSIX_TABLE, 4), pba = cs_le(p + MSIX_PBA, 4);
 	unsigned entries = (cs_le(p + MSIX_CTRL, 2) & MSIX_CTRL_SIZE) + 1;

@@ -136,7 +136,7 @@ static int pmcsr_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val, u
 
 bool cs_pm_check(struct pvpci_cs *cs, struct pvpci_cap *c)
 {
-	unsigned room = cs_std_cap_room(cs, c);
+	unsigned room = cs_cap_room(cs, c);
 
 	if (cs_cap_find(cs, false, c->id) != (int)(c - cs->caps)) {
 		pvpci_cs_log(cs, PVPCI_LOG_WARNING, "second Power Management capability at 0x%x hidden",

@@ -108,18 +108,6 @@ struct cs_msix_geom {
 /* 0, or -ENODEV when the function has no visible MSI-X; *ret untouched then. */
 int cs_msix_geometry(const struct pvpci_cs *cs, struct cs_msix_geom *ret);
 
-/* Bytes a standard capability at c may own: up to the nearest capability
- * header above it, or the end of the conventional space. */
-static inline unsigned cs_std_cap_room(const struct pvpci_cs *cs, const struct pvpci_cap *c)
-{
-	unsigned end = PVPCI_CFG_SIZE;
-
-	for (size_t i = 0; i < cs->ncaps; i++)
-		if (!cs->caps[i].ext && cs->caps[i].offset > c->offset && cs->caps[i].offset < end)
-			end = cs->caps[i].offset;
-	return end > c->offset ? end - c->offset : 0;
-}
-
 /*
  * Capability handlers (cs_cap_exp.c, cs_cap_vpd.c, cs_cap_vendor.c,
  * cs_cap_aer.c), hooked into std_kinds[] / ext_kinds[] of cs_caps.c: each
