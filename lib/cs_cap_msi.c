@@ -205,7 +205,10 @@ int cs_msi_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 	const struct pvpci_reg ctl = {
 		.name = "MSI: Message Control", .offset = MSI_CTRL, .size = 2,
 		.ro_mask = MSI_CTRL_MMC | MSI_CTRL_64BIT | MSI_CTRL_PVM, .rsvdp_mask = MSI_CTRL_RSVD,
-		.emu_mask = 0xffff & ~MSI_CTRL_RSVD, .val = ctrl & ~MSI_CTRL_RSVD,
+		/* A guest starts with MSI off, whatever the host's driver left:
+		 * nothing is bound for it until it asks through the op. */
+		.emu_mask = 0xffff & ~MSI_CTRL_RSVD,
+		.val = ctrl & ~(MSI_CTRL_RSVD | MSI_CTRL_ENABLE | MSI_CTRL_MME),
 		.write = msi_ctrl_write, .data = m,
 	};
 	const struct pvpci_reg addr_lo = {

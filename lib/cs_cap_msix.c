@@ -232,7 +232,9 @@ int cs_msix_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 		{ .name = "MSI-X: Message Control", .offset = MSIX_CTRL, .size = 2,
 		  .ro_mask = MSIX_CTRL_SIZE, .rsvdp_mask = MSIX_CTRL_RSVD,
 		  .emu_mask = MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL | MSIX_CTRL_SIZE,
-		  .val = ctrl & ~MSIX_CTRL_RSVD, .write = msix_ctrl_write, .data = x },
+		  /* Off and unmasked for a new guest, whatever the host's
+		  * driver left: nothing is bound until it asks. */
+		  .val = ctrl & MSIX_CTRL_SIZE, .write = msix_ctrl_write, .data = x },
 		{ .name = "MSI-X: Table Offset/BIR", .offset = MSIX_TABLE, .size = 4,
 		  .ro_mask = 0xffffffffu, .emu_mask = 0xffffffffu, .val = x->table_reg },
 		{ .name = "MSI-X: PBA Offset/BIR", .offset = MSIX_PBA, .size = 4,

@@ -192,6 +192,22 @@ static void test_write_sweep(void **state)
 					}
 }
 
+/* The host's driver left MSI on with 4 vectors; a new guest sees it off. */
+static void test_guest_starts_disabled(void **state)
+{
+	struct fakedev *f = msi_dev(&layouts[3], 0x0004);
+	struct pvpci_cs *cs;
+
+	(void)state;
+	fake_put(f, CTRL, 2, fake_get(f, CTRL, 2) | 0x0021);
+	cs = bind(f);
+	assert_int_equal(rd(cs, CTRL, 2) & 0x0071, 0);
+	assert_int_equal(rd(cs, CTRL, 2) & 0x000e, 0x0004);	/* capability kept */
+	assert_int_equal(fake_get(f, CTRL, 2) & 0x0021, 0x0021);	/* hardware untouched */
+	pvpci_cs_free(cs);
+	free(f);
+}
+
 static void test_mme_clamped(void **state)
 {
 	static const struct {
@@ -368,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_write_sweep),
+		cmocka_unit_test(test_guest_starts_disabled),
 		cmocka_unit_test(test_mme_clamped),
 		cmocka_unit_test(test_reserved_mask_bits),
 		cmocka_unit_test(test_op_path),

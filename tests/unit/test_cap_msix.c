@@ -218,6 +218,19 @@ static void test_bind_time_values(void **state)
 	free(f);
 }
 
+/* The host's driver left MSI-X on and masked; a new guest sees it off. */
+static void test_guest_starts_disabled(void **state)
+{
+	struct fakedev *f = msix_dev(0xc00f, 0x00000000, 0x00000800);
+	struct pvpci_cs *cs = bind(f);
+
+	(void)state;
+	assert_int_equal(rd(cs, CTRL, 2), 0x000f);
+	assert_int_equal(fake_get(f, CTRL, 2), 0xc00f);	/* hardware untouched at bind */
+	pvpci_cs_free(cs);
+	free(f);
+}
+
 static void test_control_and_writes(void **state)
 {
 	(void)state;
@@ -321,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_validation_failures),
 		cmocka_unit_test(test_bind_time_values),
+		cmocka_unit_test(test_guest_starts_disabled),
 		cmocka_unit_test(test_control_and_writes),
 		cmocka_unit_test(test_write_sweep),
 		cmocka_unit_test(test_op_path_and_interrupt_control),
