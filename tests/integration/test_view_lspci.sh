@@ -74,6 +74,14 @@ for f in $files; do
 	else
 		notok "$name: no hidden capability is shown" "$hidden"
 	fi
+	# Kept capabilities decode with the values a new guest must see:
+	# interrupts off until it asks, the function in D0, PME off.
+	wrong=$(grep -E 'MSI(-X)?: Enable\+|Status: D[123]|PME-Enable\+|Masked\+' "$tmp/guest.v")
+	if [ -z "$wrong" ]; then
+		ok "$name: MSI/MSI-X Enable-, PM D0 and PME-Enable- as a new guest sees them"
+	else
+		notok "$name: MSI/MSI-X Enable-, PM D0 and PME-Enable- as a new guest sees them" "$wrong"
+	fi
 	# Every capability the host has and the policy keeps is shown at the
 	# same offset, for the functions exported (a chain cut on the host is
 	# cut for the guest too).
