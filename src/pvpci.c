@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pvpci/bdf.h"
 #include "pvpci/confspace.h"
 #include "pvpci/dump.h"
 #include "pvpci/hostdev.h"
+#include "pvpci/saverestore.h"
+#include "pvpci/statefile.h"
 #include "pvpci/view.h"
 
 #define MAX_DEVS 1024
@@ -26,6 +29,12 @@ static void usage(FILE *f)
 		"        the config space a guest would see of each function (default: all)\n"
 		"  capture [--host SPEC] BDF...\n"
 		"        write functions' config space and BAR sizes as text `--host sim:FILE` loads\n"
+		"  save [--host SPEC] [--state-dir DIR] BDF...\n"
+		"        keep each function's BARs, cache line, latency, SERR/PERR, PCIe and AER\n"
+		"        controls in DIR/<BDF>.state (DIR: $PVPCI_STATE_DIR or " PVPCI_STATE_DIR_DEFAULT ")\n"
+		"  restore [--host SPEC] [--state-dir DIR] [--no-reset-ok | --no-reset] BDF...\n"
+		"        bring each function to D0, reset it (refused when no reset is available\n"
+		"        unless --no-reset-ok), and write back what save kept\n"
 		"\n"
 		"host SPEC: sysfs[:ROOT] (default, read-only), sim:FILE (lspci -x/-xxx/-xxxx text\n"
 		"or a raw image), shadow:SPEC (writes kept in memory)\n");
@@ -200,6 +209,96 @@ static int cmd_capture(int argc, char **argv)
 	return rc;
 }
 
+static void sleep_us(void *ctx, unsigned usecs)
+{
+	struct timespec ts = { .tv_sec = usecs / 1000000, .tv_nsec = (long)(usecs % 1000000) * 1000 };
+
+	(void)ctx;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* save and restore: one function at a time, the first failure ends the verb. */
+static int cmd_save_restore(int argc, char **argv, bool restore)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "no-reset-ok", no_argument, NULL, 'n' },
+		{ "no-reset", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pvpci_sr_opts sro = { .reset = PVPCI_SR_RESET_REQUIRED, .log = log_stderr,
+				     .delay = sleep_us };
+	const char *verb = restore ? "restore" : "save", *dir = NULL;
+	struct common *c = calloc(1, sizeof(*c));
+	int opt, rc;
+
+	if (!c)
+		return 1;
+	c->host_spec = "sysfs";
+	while ((opt = getopt_long(argc, argv, "H:d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H': c->host_spec = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'n':
+		case 'N':
+			if (!restore) {
+				fprintf(stderr, "pvpci save: --%s is an option of restore\n",
+					opt == 'n' ? "no-reset-ok" : "no-reset");
+				free(c);
+				return 2;
+			}
+			sro.reset = opt == 'n' ? PVPCI_SR_RESET_IF_AVAILABLE : PVPCI_SR_RESET_NONE;
+			break;
+		case 'h': usage(stdout); free(c); return 0;
+		default: usage(stderr); free(c); return 2;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "pvpci %s: name the functions (BDF...)\n", verb);
+		free(c);
+		return 2;
+	}
+	dir = pvpci_statefile_dir(dir);
+	rc = open_host_and_bdfs(c, argc - optind, argv + optind);
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		struct pvpci_hostdev *hd = NULL;
+		struct pvpci_sr_state st;
+		char bdf[PVPCI_BDF_STRLEN], err[PVPCI_ERRMSG_LEN + 512] = "";
+		int r;
+
+		pvpci_bdf_format(&c->bdfs[i], bdf);
+		/* Restore reads the file first: a missing or corrupt one must
+		 * not cost the device a reset. */
+		r = restore ? pvpci_statefile_load(dir, &c->bdfs[i], &st, err, sizeof(err)) : 0;
+		if (r >= 0) {
+			r = pvpci_hostdev_open(c->host, &c->bdfs[i], &hd);
+			if (r < 0)
+				snprintf(err, sizeof(err), "%s: %s", bdf,
+					 pvpci_host_errmsg(c->host)[0] ? pvpci_host_errmsg(c->host)
+								       : strerror(-r));
+		}
+		if (r >= 0)
+			r = restore ? pvpci_sr_restore(hd, &st, &sro, err, sizeof(err))
+				    : pvpci_sr_save(hd, &st, err, sizeof(err));
+		if (r >= 0 && !restore)
+			r = pvpci_statefile_save(dir, &st, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "pvpci %s: %s\n", verb, err[0] ? err : strerror(-r));
+			rc = 1;
+		} else {
+			printf("%s %s: %u registers %s %s\n", restore ? "restored" : "saved", bdf,
+			       st.nregs, restore ? "from" : "in", dir);
+		}
+		pvpci_hostdev_close(hd);
+	}
+	pvpci_host_close(c->host);
+	free(c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -210,6 +309,8 @@ int main(int argc, char **argv)
 		return cmd_view(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "capture"))
 		return cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "restore"))
+		return cmd_save_restore(argc - 1, argv + 1, argv[1][0] == 'r');
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

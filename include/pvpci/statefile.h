@@ -1,0 +1,51 @@
+/*
+ * Saved states on disk: one file per function, DIR/<dddd:bb:dd.f>.state,
+ * in the text form of saverestore.h.  Owns the directory, replacing a
+ * file atomically (a temporary file in the same directory, fsync, rename,
+ * fsync of the directory), so a crash at any point leaves the old state or
+ * the new one, never a mix; and setting aside a corrupt file (renamed to
+ * <name>.corrupt, kept for a human) so that it is never trusted and the
+ * next save starts clean.  Knows nothing of what the registers mean.
+ */
+#ifndef PVPCI_STATEFILE_H
+#define PVPCI_STATEFILE_H
+
+#include <stddef.h>
+
+#include "pvpci/bdf.h"
+#include "pvpci/saverestore.h"
+
+#define PVPCI_STATE_DIR_DEFAULT	"/var/lib/pvpci"
+#define PVPCI_STATE_DIR_ENV	"PVPCI_STATE_DIR"
+#define PVPCI_STATEFILE_MAX	65536	/* bigger is corrupt: a state is ~1 KiB */
+
+/* dir if not NULL, else $PVPCI_STATE_DIR if set and not empty, else the default. */
+const char *pvpci_statefile_dir(const char *dir);
+
+/* DIR/<bdf>.state into buf; -ENAMETOOLONG when it does not fit. */
+int pvpci_statefile_path(const char *dir, const struct pvpci_bdf *bdf, char *buf, size_t len);
+
+/*
+ * Write st as st->bdf's file, replacing any older one atomically.  The
+ * directory is created (mode 0700) when missing; its parent must exist.
+ * Returns 0 or a negative errno with errbuf saying what failed.
+ */
+int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
+			 size_t errlen);
+
+/*
+ * Read bdf's file into *ret.  -ENOENT when there is none; -EBADMSG when it
+ * is corrupt (unparsable, bad checksum, over the size limit, or the state
+ * of another address than its name says): it is then renamed to
+ * <name>.corrupt and errbuf says so; -EPROTONOSUPPORT for a version this
+ * pvpci does not read (left in place for the pvpci that wrote it).  *ret
+ * is untouched on failure.
+ */
+int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pvpci_sr_state *ret,
+			 char *errbuf, size_t errlen);
+
+/* Remove bdf's file; 0 when there was none. */
+int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *errbuf,
+			   size_t errlen);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * Saved states on disk (see include/pvpci/statefile.h): paths, atomic
+ * replacement, bounded reading and setting corrupt files aside.  The text
+ * itself is saverestore.c's; this file only moves it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pvpci/statefile.h"
+
+static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+const char *pvpci_statefile_dir(const char *dir)
+{
+	const char *env;
+
+	if (dir && *dir)
+		return dir;
+	env = getenv(PVPCI_STATE_DIR_ENV);
+	return env && *env ? env : PVPCI_STATE_DIR_DEFAULT;
+}
+
+int pvpci_statefile_path(const char *dir, const struct pvpci_bdf *bdf, char *buf, size_t len)
+{
+	char name[PVPCI_BDF_STRLEN];
+	int n;
+
+	n = snprintf(buf, len, "%s/%s.state", pvpci_statefile_dir(dir), pvpci_bdf_format(bdf, name));
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The rename is durable only once the directory entry is on disk. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
+			 size_t errlen)
+{
+	char text[PVPCI_SR_TEXT_MAX], path[PATH_MAX], tmp[PATH_MAX + 32];
+	int fd = -1, n, r;
+
+	dir = pvpci_statefile_dir(dir);
+	n = pvpci_sr_format(st, text, sizeof(text));
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return say(errbuf, errlen, -EINVAL, "the state to save is not a valid one");
+	r = pvpci_statefile_path(dir, &st->bdf, path, sizeof(path));
+	if (r < 0)
+		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return say(errbuf, errlen, -errno, "cannot create state directory %s: %s", dir,
+			   strerror(errno));
+	/* Same directory, so the rename cannot cross file systems; the pid
+	 * keeps two savers apart, O_EXCL refuses a planted file or link. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	for (int tries = 0; tries < 2 && fd < 0; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		/* Left over by a process of this pid that was killed: ours now. */
+		if (fd < 0 && errno == EEXIST && tries == 0)
+			unlink(tmp);
+		else if (fd < 0)
+			break;
+	}
+	if (fd < 0)
+		return say(errbuf, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
+	r = write_all(fd, text, (size_t)n);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return say(errbuf, errlen, r, "cannot write %s: %s", tmp, strerror(-r));
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return say(errbuf, errlen, r, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
+	}
+	r = sync_dir(dir);
+	if (r < 0)
+		return say(errbuf, errlen, r, "cannot sync state directory %s: %s", dir, strerror(-r));
+	return 0;
+}
+
+/* Rename path to path.corrupt and say so after why. */
+static int set_aside(const char *path, const char *why, char *errbuf, size_t errlen)
+{
+	char aside[PATH_MAX + 16];
+
+	snprintf(aside, sizeof(aside), "%s.corrupt", path);
+	if (rename(path, aside) < 0)
+		return say(errbuf, errlen, -EBADMSG, "%s is corrupt (%s) and could not be set aside: %s",
+			   path, why, strerror(errno));
+	return say(errbuf, errlen, -EBADMSG, "%s is corrupt (%s); set aside as %s, not used", path,
+		   why, aside);
+}
+
+int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pvpci_sr_state *ret,
+			 char *errbuf, size_t errlen)
+{
+	char path[PATH_MAX], why[256] = "", sbdf[PVPCI_BDF_STRLEN], fbdf[PVPCI_BDF_STRLEN];
+	struct pvpci_sr_state st;
+	size_t len = 0;
+	char *buf;
+	int fd, r;
+
+	dir = pvpci_statefile_dir(dir);
+	r = pvpci_statefile_path(dir, bdf, path, sizeof(path));
+	if (r < 0)
+		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			return say(errbuf, errlen, r, "no saved state for %s in %s (save it first)",
+				   pvpci_bdf_format(bdf, sbdf), dir);
+		return say(errbuf, errlen, r, "cannot open %s: %s", path, strerror(-r));
+	}
+	/* One byte more than the limit tells a file over it from one at it. */
+	buf = malloc(PVPCI_STATEFILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len <= PVPCI_STATEFILE_MAX) {
+		ssize_t n = read(fd, buf + len, PVPCI_STATEFILE_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return say(errbuf, errlen, r, "cannot read %s: %s", path, strerror(-r));
+	}
+	if (len > PVPCI_STATEFILE_MAX) {
+		free(buf);
+		return set_aside(path, "larger than any saved state", errbuf, errlen);
+	}
+	r = pvpci_sr_parse(buf, len, &st, why, sizeof(why));
+	free(buf);
+	if (r == -EPROTONOSUPPORT)
+		return say(errbuf, errlen, r, "%s: %s", path, why);
+	if (r < 0)
+		return set_aside(path, why, errbuf, errlen);
+	/* A file renamed or copied from another function's name. */
+	if (pvpci_bdf_cmp(&st.bdf, bdf)) {
+		snprintf(why, sizeof(why), "it holds the state of %s", pvpci_bdf_format(&st.bdf, fbdf));
+		return set_aside(path, why, errbuf, errlen);
+	}
+	*ret = st;
+	return 0;
+}
+
+int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *errbuf,
+			   size_t errlen)
+{
+	char path[PATH_MAX];
+	int r;
+
+	dir = pvpci_statefile_dir(dir);
+	r = pvpci_statefile_path(dir, bdf, path, sizeof(path));
+	if (r < 0)
+		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return say(errbuf, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
+	}
+	/* Best effort: the file is gone either way; a crash may bring it back,
+	 * which costs a restore of a state that was right anyway. */
+	sync_dir(dir);
+	return 0;
+}
