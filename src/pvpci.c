@@ -14,6 +14,7 @@
 #include "pvpci/confspace.h"
 #include "pvpci/dump.h"
 #include "pvpci/hostdev.h"
+#include "pvpci/quirks.h"
 #include "pvpci/saverestore.h"
 #include "pvpci/statefile.h"
 #include "pvpci/view.h"
@@ -25,7 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pvpci <verb> [options]\n"
 		"\n"
-		"  view [--host SPEC] [--format lspci|table] [--permissive] [BDF...]\n"
+		"  view [--host SPEC] [--format lspci|table] [--permissive] [--quirks FILE] [BDF...]\n"
 		"        the config space a guest would see of each function (default: all)\n"
 		"  capture [--host SPEC] BDF...\n"
 		"        write functions' config space and BAR sizes as text `--host sim:FILE` loads\n"
@@ -44,6 +45,34 @@ static void log_stderr(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	fprintf(stderr, "pvpci: %s%s\n", level <= PVPCI_LOG_WARNING ? "warning: " : "", msg);
+}
+
+/* Read and parse a quirks file; says why on stderr when it cannot. */
+static int load_quirks(const char *path, struct pvpci_quirks **ret)
+{
+	char err[512], *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+	int r = -errno;
+
+	if (f) {
+		text = malloc(1 << 20);
+		len = text ? fread(text, 1, 1 << 20, f) : 0;
+		r = ferror(f) || !text ? -EIO : 0;
+		if (!r && !feof(f))
+			r = -EFBIG;
+		fclose(f);
+	}
+	if (r < 0) {
+		fprintf(stderr, "pvpci: %s: %s\n", path, strerror(-r));
+		free(text);
+		return r;
+	}
+	r = pvpci_quirks_parse(text, len, ret, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		fprintf(stderr, "pvpci: %s: %s\n", path, err);
+	return r;
 }
 
 struct common {
@@ -86,18 +115,20 @@ static int cmd_view(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "permissive", no_argument, NULL, 'p' },
+		{ "quirks", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct common *c = calloc(1, sizeof(*c));
 	struct pvpci_cs_opts cso = { .log = log_stderr };
+	struct pvpci_quirks *quirks = NULL;
 	bool table = false, named;
 	int opt, rc = 0;
 
 	if (!c)
 		return 1;
 	c->host_spec = "sysfs";
-	while ((opt = getopt_long(argc, argv, "H:f:ph", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:f:pq:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': c->host_spec = optarg; break;
 		case 'f':
@@ -110,8 +141,16 @@ static int cmd_view(int argc, char **argv)
 			}
 			break;
 		case 'p': cso.permissive = true; break;
-		case 'h': usage(stdout); free(c); return 0;
-		default: usage(stderr); free(c); return 2;
+		case 'q':
+			pvpci_quirks_free(quirks);
+			quirks = NULL;
+			if (load_quirks(optarg, &quirks) < 0) {
+				free(c);
+				return 1;
+			}
+			break;
+		case 'h': usage(stdout); pvpci_quirks_free(quirks); free(c); return 0;
+		default: usage(stderr); pvpci_quirks_free(quirks); free(c); return 2;
 		}
 	}
 	named = optind < argc;
@@ -131,7 +170,10 @@ static int cmd_view(int argc, char **argv)
 			break;
 		}
 		r = pvpci_cs_new(hd, &cso, &cs, err, sizeof(err));
-		if (r < 0) {
+		if (r >= 0 && quirks && pvpci_quirks_apply(quirks, cs, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpci: %s: quirks: %s\n", bdf, err);
+			rc = 1;
+		} else if (r < 0) {
 			/* Not exportable (a bridge, nothing there): say so and go on
 			 * when listing everything; fail when it was asked for. */
 			fprintf(stderr, "pvpci: %s: not exportable\n", err);
@@ -149,6 +191,7 @@ static int cmd_view(int argc, char **argv)
 		pvpci_hostdev_close(hd);
 	}
 	pvpci_host_close(c->host);
+	pvpci_quirks_free(quirks);
 	free(c);
 	return rc;
 }

@@ -97,5 +97,29 @@ for f in $files; do
 		notok "$name: every kept capability is shown" "lost:$lost"
 	fi
 done
+# Quirks through the CLI: a field nothing handles becomes a passthrough
+# field; a malformed file and a quirk over a handled register are refused.
+net=$src/fixtures/virtio-net.lspci
+printf '# virtio-net\n1af4:1041 0x44:4:0x0000ffff\n' >"$tmp/quirks"
+if $pvpci view --host "sim:$net" --quirks "$tmp/quirks" --format table 2>/dev/null |
+   grep -q '^  0x044  4 *quirk .* passthrough$'; then
+	ok "quirks: a quirk adds a passthrough field"
+else
+	notok "quirks: a quirk adds a passthrough field"
+fi
+printf '1af4:1041 0x40:4:0xffffffff\n' >"$tmp/quirks"
+if ! $pvpci view --host "sim:$net" --quirks "$tmp/quirks" >/dev/null 2>"$tmp/err" &&
+   grep -q 'overlaps' "$tmp/err"; then
+	ok "quirks: a quirk over a handled register is refused"
+else
+	notok "quirks: a quirk over a handled register is refused" "$(cat "$tmp/err")"
+fi
+printf '\n# fine\nnot a quirk\n' >"$tmp/quirks"
+if ! $pvpci view --host "sim:$net" --quirks "$tmp/quirks" >/dev/null 2>"$tmp/err" &&
+   grep -q 'line 3' "$tmp/err"; then
+	ok "quirks: a malformed line is named by its number"
+else
+	notok "quirks: a malformed line is named by its number" "$(cat "$tmp/err")"
+fi
 echo "1..$n"
 [ "$fails" -eq 0 ]
