@@ -142,10 +142,8 @@ int cs_aer_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 		{ .name = "AER: TLP Prefix Log 3", .offset = AER_PREFIX_LOG + 12, .size = 4,
 		  .ro_mask = 0xffffffffu },
 	};
-	size_t idx = (size_t)(c - cs->caps), n;
 	unsigned len = prefix ? AER_LEN_PREFIX : AER_LEN, room = cs_cap_room(cs, c);
 	struct aer_state *st;
-	int err;
 
 	if (len > room) {
 		pvpci_cs_log(cs, PVPCI_LOG_WARNING,
@@ -157,14 +155,5 @@ int cs_aer_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 	if (!st)
 		return -ENOMEM;
 	*st = virt;
-	n = cs_regs_within(body, sizeof(body) / sizeof(body[0]), len);
-	err = pvpci_cs_add_regs(cs, c->offset, body, n);
-	if (err < 0) {
-		free(st);
-		return err;
-	}
-	c->len = (uint16_t)len;
-	free(cs->cap_priv[idx]);
-	cs->cap_priv[idx] = st;
-	return 0;
+	return cs_cap_commit(cs, c, body, sizeof(body) / sizeof(body[0]), len, st);
 }

@@ -278,10 +278,9 @@ int cs_exp_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 		{ .name = "PCI Express: Slot Control 2", .offset = EXP_SLTCTL2, .size = 2, .ro_mask = 0xffff },
 		{ .name = "PCI Express: Slot Status 2", .offset = EXP_SLTSTA2, .size = 2, .ro_mask = 0xffff },
 	};
-	size_t nt = sizeof(t) / sizeof(t[0]), idx = (size_t)(c - cs->caps), n, i;
+	size_t nt = sizeof(t) / sizeof(t[0]), i;
 	unsigned len, room = cs_cap_room(cs, c);
 	struct exp_state *st;
-	int err;
 
 	if (ver >= 2)
 		len = EXP_V2_LEN;
@@ -315,14 +314,5 @@ int cs_exp_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 		else if (t[i].offset == EXP_LNKCTL2)
 			st->lnkctl2 = (uint16_t)t[i].val;
 	}
-	n = cs_regs_within(t, nt, len);
-	err = pvpci_cs_add_regs(cs, c->offset, t, n);
-	if (err < 0) {
-		free(st);
-		return err;
-	}
-	c->len = (uint16_t)len;
-	free(cs->cap_priv[idx]);
-	cs->cap_priv[idx] = st;
-	return 0;
+	return cs_cap_commit(cs, c, t, nt, len, st);
 }

@@ -54,10 +54,8 @@ int cs_vpd_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 		{ .name = "VPD: Address", .offset = VPD_ADDR, .size = 2, .write = vpd_addr_write },
 		{ .name = "VPD: Data", .offset = VPD_DATA, .size = 4, .ro_mask = 0xffffffffu },
 	};
-	size_t idx = (size_t)(c - cs->caps), n;
 	unsigned len = cs_cap_room(cs, c);
 	struct vpd_state *st;
-	int err;
 
 	if (len > VPD_LEN)
 		len = VPD_LEN;
@@ -65,14 +63,5 @@ int cs_vpd_init(struct pvpci_cs *cs, struct pvpci_cap *c)
 	if (!st)
 		return -ENOMEM;
 	body[0].data = st;
-	n = cs_regs_within(body, sizeof(body) / sizeof(body[0]), len);
-	err = pvpci_cs_add_regs(cs, c->offset, body, n);
-	if (err < 0) {
-		free(st);
-		return err;
-	}
-	c->len = (uint16_t)len;
-	free(cs->cap_priv[idx]);
-	cs->cap_priv[idx] = st;
-	return 0;
+	return cs_cap_commit(cs, c, body, sizeof(body) / sizeof(body[0]), len, st);
 }

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cs_internal.h"
@@ -296,4 +297,21 @@ int cs_caps_register(struct pvpci_cs *cs)
 			err = hide_range(cs, c->offset, c->len);
 	}
 	return err < 0 ? err : 0;
+}
+
+int cs_cap_commit(struct pvpci_cs *cs, struct pvpci_cap *c, const struct pvpci_reg *tbl, size_t n,
+		  unsigned len, void *priv)
+{
+	size_t idx = (size_t)(c - cs->caps);
+	int err;
+
+	err = pvpci_cs_add_regs(cs, c->offset, tbl, cs_regs_within(tbl, n, len));
+	if (err < 0) {
+		free(priv);
+		return err;
+	}
+	c->len = (uint16_t)len;
+	free(cs->cap_priv[idx]);
+	cs->cap_priv[idx] = priv;
+	return 0;
 }

@@ -135,6 +135,14 @@ static inline unsigned cs_cap_room(const struct pvpci_cs *cs, const struct pvpci
 	return end > c->offset ? end - c->offset : 0;
 }
 
+/*
+ * The end of a handler's init: register the rows of tbl (sorted by
+ * offset) that fit in len bytes at c, record len as c's length and take
+ * priv as c's state.  priv is freed when registration fails.
+ */
+int cs_cap_commit(struct pvpci_cs *cs, struct pvpci_cap *c, const struct pvpci_reg *tbl, size_t n,
+		  unsigned len, void *priv);
+
 /* How many leading rows of a table sorted by offset fit in len bytes. */
 static inline size_t cs_regs_within(const struct pvpci_reg *tbl, size_t n, unsigned len)
 {

@@ -18,6 +18,7 @@
 
 #include "pvpci/saverestore.h"
 #include "textutil.h"
+#include "errmsg.h"
 
 #define PCI_STATUS_CAP_LIST	0x10
 #define CMD_IO_MEM		0x0003
@@ -74,21 +75,6 @@ static const struct sr_kind {
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 _Static_assert(NKINDS <= PVPCI_SR_MAX_REGS, "the set must fit a state");
 
-static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 static void sr_log(const struct pvpci_sr_opts *o, struct pvpci_hostdev *hd, int level,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -116,7 +102,7 @@ static int rd(struct pvpci_hostdev *hd, unsigned off, unsigned size, uint32_t *v
 	int r = pvpci_hostdev_read(hd, off, size, v);
 
 	if (r < 0)
-		return say(errbuf, errlen, r, "%s: config read at 0x%x failed: %s",
+		return pvpci_errf(errbuf, errlen, r, "%s: config read at 0x%x failed: %s",
 			   pvpci_bdf_format(&hd->bdf, bdf), off,
 			   hd->errmsg[0] ? hd->errmsg : strerror(-r));
 	return 0;
@@ -129,7 +115,7 @@ static int wr(struct pvpci_hostdev *hd, unsigned off, unsigned size, uint32_t v,
 	int r = pvpci_hostdev_write(hd, off, size, v);
 
 	if (r < 0)
-		return say(errbuf, errlen, r, "%s: config write at 0x%x failed: %s",
+		return pvpci_errf(errbuf, errlen, r, "%s: config write at 0x%x failed: %s",
 			   pvpci_bdf_format(&hd->bdf, bdf), off,
 			   hd->errmsg[0] ? hd->errmsg : strerror(-r));
 	return 0;
@@ -239,10 +225,10 @@ static int read_ids(struct pvpci_hostdev *hd, uint16_t ids[4], char *errbuf, siz
 	if (r < 0)
 		return r;
 	if ((id & 0xffff) == 0xffff)
-		return say(errbuf, errlen, -ENODEV, "%s: no device answers (vendor ID reads 0xffff)",
+		return pvpci_errf(errbuf, errlen, -ENODEV, "%s: no device answers (vendor ID reads 0xffff)",
 			   bdf);
 	if (hdr & 0x7f)
-		return say(errbuf, errlen, -EOPNOTSUPP,
+		return pvpci_errf(errbuf, errlen, -EOPNOTSUPP,
 			   "%s: header type %u: only endpoint functions (type 0) are saved and restored",
 			   bdf, hdr & 0x7f);
 	ids[0] = (uint16_t)id;
@@ -310,7 +296,7 @@ int pvpci_sr_set_d0(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, 
 		if (r < 0)
 			return r;
 		if (pmcsr & PM_STATE_MASK)
-			return say(errbuf, errlen, -EIO, "%s: stays in D%u after PMCSR was set to D0",
+			return pvpci_errf(errbuf, errlen, -EIO, "%s: stays in D%u after PMCSR was set to D0",
 				   pvpci_bdf_format(&hd->bdf, bdf), pmcsr & PM_STATE_MASK);
 		sr_log(opts, hd, PVPCI_LOG_INFO, "brought from D%u%s to D0", from,
 		       from == 3 ? "hot" : "");
@@ -336,7 +322,7 @@ int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, b
 	r = pvpci_hostdev_reset(hd);
 	if (r == -EOPNOTSUPP) {
 		if (mode == PVPCI_SR_RESET_REQUIRED)
-			return say(errbuf, errlen, r,
+			return pvpci_errf(errbuf, errlen, r,
 				   "%s: no function reset is available (%s); refusing to go on "
 				   "without one unless told to (no-reset-ok)",
 				   bdf, hd->errmsg[0] ? hd->errmsg : "the host offers none");
@@ -346,7 +332,7 @@ int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, b
 		return 0;
 	}
 	if (r < 0)
-		return say(errbuf, errlen, r, "%s: reset failed: %s", bdf,
+		return pvpci_errf(errbuf, errlen, r, "%s: reset failed: %s", bdf,
 			   hd->errmsg[0] ? hd->errmsg : strerror(-r));
 	if (ret_done)
 		*ret_done = true;
@@ -373,14 +359,14 @@ static int check_owner(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st
 
 	pvpci_bdf_format(&hd->bdf, bdf);
 	if (pvpci_bdf_cmp(&hd->bdf, &st->bdf))
-		return say(errbuf, errlen, -ESTALE, "%s: the saved state is of %s, another function",
+		return pvpci_errf(errbuf, errlen, -ESTALE, "%s: the saved state is of %s, another function",
 			   bdf, pvpci_bdf_format(&st->bdf, sbdf));
 	r = read_ids(hd, ids, errbuf, errlen);
 	if (r < 0)
 		return r;
 	if (ids[0] != st->vendor || ids[1] != st->device || ids[2] != st->subvendor ||
 	    ids[3] != st->subdevice)
-		return say(errbuf, errlen, -ESTALE,
+		return pvpci_errf(errbuf, errlen, -ESTALE,
 			   "%s: the saved state is of a %04x:%04x (subsystem %04x:%04x), the function "
 			   "is now a %04x:%04x (subsystem %04x:%04x); nothing written",
 			   bdf, st->vendor, st->device, st->subvendor, st->subdevice, ids[0], ids[1],
@@ -393,7 +379,7 @@ static int check_owner(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st
 		    now[i].size != st->regs[i].size || now[i].mask != st->regs[i].mask)
 			break;
 	if (i < n || i < st->nregs)
-		return say(errbuf, errlen, -ESTALE,
+		return pvpci_errf(errbuf, errlen, -ESTALE,
 			   "%s: its registers are not laid out as in the saved state (%s at 0x%x saved, "
 			   "%s at 0x%x now); nothing written", bdf,
 			   i < st->nregs ? st->regs[i].key : "nothing", i < st->nregs ? st->regs[i].off : 0,

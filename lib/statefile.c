@@ -14,21 +14,7 @@
 #include <unistd.h>
 
 #include "pvpci/statefile.h"
-
-static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
+#include "errmsg.h"
 
 const char *pvpci_statefile_dir(const char *dir)
 {
@@ -88,12 +74,12 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
 	dir = pvpci_statefile_dir(dir);
 	n = pvpci_sr_format(st, text, sizeof(text));
 	if (n < 0 || (size_t)n >= sizeof(text))
-		return say(errbuf, errlen, -EINVAL, "the state to save is not a valid one");
+		return pvpci_errf(errbuf, errlen, -EINVAL, "the state to save is not a valid one");
 	r = pvpci_statefile_path(dir, &st->bdf, path, sizeof(path));
 	if (r < 0)
-		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+		return pvpci_errf(errbuf, errlen, r, "state directory path '%s' is too long", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return say(errbuf, errlen, -errno, "cannot create state directory %s: %s", dir,
+		return pvpci_errf(errbuf, errlen, -errno, "cannot create state directory %s: %s", dir,
 			   strerror(errno));
 	/* Same directory, so the rename cannot cross file systems; the pid
 	 * keeps two savers apart, O_EXCL refuses a planted file or link. */
@@ -107,7 +93,7 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
 			break;
 	}
 	if (fd < 0)
-		return say(errbuf, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		return pvpci_errf(errbuf, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
 	r = write_all(fd, text, (size_t)n);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
@@ -115,16 +101,16 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		return say(errbuf, errlen, r, "cannot write %s: %s", tmp, strerror(-r));
+		return pvpci_errf(errbuf, errlen, r, "cannot write %s: %s", tmp, strerror(-r));
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		unlink(tmp);
-		return say(errbuf, errlen, r, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
+		return pvpci_errf(errbuf, errlen, r, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
 	}
 	r = sync_dir(dir);
 	if (r < 0)
-		return say(errbuf, errlen, r, "cannot sync state directory %s: %s", dir, strerror(-r));
+		return pvpci_errf(errbuf, errlen, r, "cannot sync state directory %s: %s", dir, strerror(-r));
 	return 0;
 }
 
@@ -135,9 +121,9 @@ static int set_aside(const char *path, const char *why, char *errbuf, size_t err
 
 	snprintf(aside, sizeof(aside), "%s.corrupt", path);
 	if (rename(path, aside) < 0)
-		return say(errbuf, errlen, -EBADMSG, "%s is corrupt (%s) and could not be set aside: %s",
+		return pvpci_errf(errbuf, errlen, -EBADMSG, "%s is corrupt (%s) and could not be set aside: %s",
 			   path, why, strerror(errno));
-	return say(errbuf, errlen, -EBADMSG, "%s is corrupt (%s); set aside as %s, not used", path,
+	return pvpci_errf(errbuf, errlen, -EBADMSG, "%s is corrupt (%s); set aside as %s, not used", path,
 		   why, aside);
 }
 
@@ -153,14 +139,14 @@ int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pv
 	dir = pvpci_statefile_dir(dir);
 	r = pvpci_statefile_path(dir, bdf, path, sizeof(path));
 	if (r < 0)
-		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+		return pvpci_errf(errbuf, errlen, r, "state directory path '%s' is too long", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			return say(errbuf, errlen, r, "no saved state for %s in %s (save it first)",
+			return pvpci_errf(errbuf, errlen, r, "no saved state for %s in %s (save it first)",
 				   pvpci_bdf_format(bdf, sbdf), dir);
-		return say(errbuf, errlen, r, "cannot open %s: %s", path, strerror(-r));
+		return pvpci_errf(errbuf, errlen, r, "cannot open %s: %s", path, strerror(-r));
 	}
 	/* One byte more than the limit tells a file over it from one at it. */
 	buf = malloc(PVPCI_STATEFILE_MAX + 1);
@@ -184,7 +170,7 @@ int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pv
 	close(fd);
 	if (r < 0) {
 		free(buf);
-		return say(errbuf, errlen, r, "cannot read %s: %s", path, strerror(-r));
+		return pvpci_errf(errbuf, errlen, r, "cannot read %s: %s", path, strerror(-r));
 	}
 	if (len > PVPCI_STATEFILE_MAX) {
 		free(buf);
@@ -193,7 +179,7 @@ int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pv
 	r = pvpci_sr_parse(buf, len, &st, why, sizeof(why));
 	free(buf);
 	if (r == -EPROTONOSUPPORT)
-		return say(errbuf, errlen, r, "%s: %s", path, why);
+		return pvpci_errf(errbuf, errlen, r, "%s: %s", path, why);
 	if (r < 0)
 		return set_aside(path, why, errbuf, errlen);
 	/* A file renamed or copied from another function's name. */
@@ -214,11 +200,11 @@ int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *e
 	dir = pvpci_statefile_dir(dir);
 	r = pvpci_statefile_path(dir, bdf, path, sizeof(path));
 	if (r < 0)
-		return say(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+		return pvpci_errf(errbuf, errlen, r, "state directory path '%s' is too long", dir);
 	if (unlink(path) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return say(errbuf, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
+		return pvpci_errf(errbuf, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
 	}
 	/* Best effort: the file is gone either way; a crash may bring it back,
 	 * which costs a restore of a state that was right anyway. */
