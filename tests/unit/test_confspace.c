@@ -325,6 +325,23 @@ static void test_unhandled_policy(void **state)
 	env_free(e);
 }
 
+/* A dword mixing registers and unhandled bytes costs one device read. */
+static void test_one_device_read_per_access(void **state)
+{
+	struct env *e = env_new(256, false);
+	unsigned long before;
+
+	(void)state;
+	fake_put(e->f, 0x40, 4, 0x44332211);
+	add(e, (struct pvpci_reg){ .name = "id", .offset = 0x40, .size = 1, .ro_mask = 0xff });
+	add(e, (struct pvpci_reg){ .name = "next", .offset = 0x41, .size = 1, .ro_mask = 0xff,
+				   .emu_mask = 0xff, .val = 0x99 });
+	before = e->f->hd.n_reads;
+	assert_int_equal(rd(e, 0x40, 4), 0x44339911);
+	assert_int_equal(e->f->hd.n_reads - before, 1);
+	env_free(e);
+}
+
 static void test_bad_accesses(void **state)
 {
 	static const long sizes[] = { 0, 3, 5, 8, -1, 2147483647L, -2147483647L - 1 };
@@ -413,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_straddle_command_status),
 		cmocka_unit_test(test_straddle_unhandled),
 		cmocka_unit_test(test_unhandled_policy),
+		cmocka_unit_test(test_one_device_read_per_access),
 		cmocka_unit_test(test_bad_accesses),
 		cmocka_unit_test(test_errors_table),
 		cmocka_unit_test(test_handler_merge),
