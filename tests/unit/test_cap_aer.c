@@ -13,43 +13,14 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define AER	0x100
 
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
-
-	if (pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)) != 0)
-		fail_msg("bind: %s", err);
-	f->nlog = 0;
-	return cs;
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t val)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, val), 0);
-}
-
-static const struct pvpci_cap *cap_at(struct pvpci_cs *cs, unsigned off)
-{
-	for (size_t i = 0; i < pvpci_cs_ncaps(cs); i++)
-		if (pvpci_cs_cap(cs, i)->offset == off)
-			return pvpci_cs_cap(cs, i);
-	fail_msg("no capability at 0x%x", off);
-	return NULL;
+	return cs_bind_with(f, &o);
 }
 
 /*
@@ -98,25 +69,25 @@ static void test_status_rw1c(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_int_equal(rd(cs, AER + 0x04, 4), 0x00104010);	/* reserved bit reads 0 */
-	wr(cs, AER + 0x04, 4, 0x00004000);
+	assert_int_equal(cs_rd(cs, AER + 0x04, 4), 0x00104010);	/* reserved bit reads 0 */
+	cs_wr(cs, AER + 0x04, 4, 0x00004000);
 	assert_int_equal(f->nlog, 1);
 	/* A plain RW1C write: no read-modify-write that could clear others. */
 	assert_int_equal(fake_count_write(f, AER + 0x04, 4, 0x00004000), 1);
 	assert_int_equal(fake_get(f, AER + 0x04, 4), 0x00100012);
 	/* The upper half alone clears only what it names. */
-	wr(cs, AER + 0x06, 2, 0x0010);
+	cs_wr(cs, AER + 0x06, 2, 0x0010);
 	assert_int_equal(fake_get(f, AER + 0x04, 4), 0x00000012);
-	wr(cs, AER + 0x04, 4, 0xffffffff);
-	assert_int_equal(rd(cs, AER + 0x04, 4), 0);
+	cs_wr(cs, AER + 0x04, 4, 0xffffffff);
+	assert_int_equal(cs_rd(cs, AER + 0x04, 4), 0);
 
 	f->nlog = 0;
-	wr(cs, AER + 0x10, 4, 0x00000041);
+	cs_wr(cs, AER + 0x10, 4, 0x00000041);
 	assert_int_equal(fake_get(f, AER + 0x10, 4), 0x00002000);
-	wr(cs, AER + 0x10, 4, 0xffff0e3e);	/* reserved bits only */
+	cs_wr(cs, AER + 0x10, 4, 0xffff0e3e);	/* reserved bits only */
 	assert_int_equal(fake_get(f, AER + 0x10, 4), 0x00002000);
-	wr(cs, AER + 0x11, 1, 0x20);
-	assert_int_equal(rd(cs, AER + 0x10, 4), 0);
+	cs_wr(cs, AER + 0x11, 1, 0x20);
+	assert_int_equal(cs_rd(cs, AER + 0x10, 4), 0);
 	for (size_t i = 0; i < f->nlog; i++)
 		assert_int_equal(f->log[i].off, AER + 0x10);
 	pvpci_cs_free(cs);
@@ -132,28 +103,28 @@ static void test_virtual_masks(void **state)
 		uint8_t before[0x1c];
 
 		memcpy(before, f->cfg + AER, sizeof(before));
-		assert_int_equal(rd(cs, AER + 0x08, 4), 0x00400000);
-		assert_int_equal(rd(cs, AER + 0x0c, 4), 0x00462030);
-		assert_int_equal(rd(cs, AER + 0x14, 4), 0x00002000);
-		wr(cs, AER + 0x08, 4, 0xffffffff);
-		wr(cs, AER + 0x0c, 4, 0x00000000);
-		wr(cs, AER + 0x14, 4, 0xffffffff);
-		wr(cs, AER + 0x18, 4, 0xffffffff);
-		assert_int_equal(rd(cs, AER + 0x08, 4), 0xfffffff0);
-		assert_int_equal(rd(cs, AER + 0x0c, 4), 0x00000000);
-		assert_int_equal(rd(cs, AER + 0x14, 4), 0x0000f1c1);
+		assert_int_equal(cs_rd(cs, AER + 0x08, 4), 0x00400000);
+		assert_int_equal(cs_rd(cs, AER + 0x0c, 4), 0x00462030);
+		assert_int_equal(cs_rd(cs, AER + 0x14, 4), 0x00002000);
+		cs_wr(cs, AER + 0x08, 4, 0xffffffff);
+		cs_wr(cs, AER + 0x0c, 4, 0x00000000);
+		cs_wr(cs, AER + 0x14, 4, 0xffffffff);
+		cs_wr(cs, AER + 0x18, 4, 0xffffffff);
+		assert_int_equal(cs_rd(cs, AER + 0x08, 4), 0xfffffff0);
+		assert_int_equal(cs_rd(cs, AER + 0x0c, 4), 0x00000000);
+		assert_int_equal(cs_rd(cs, AER + 0x14, 4), 0x0000f1c1);
 		/* ECRC generation and check enables are the guest's (capable);
 		 * multiple header recording is not (not capable); the rest is
 		 * the hardware's, live. */
-		assert_int_equal(rd(cs, AER + 0x18, 4), 0x000001e3);
+		assert_int_equal(cs_rd(cs, AER + 0x18, 4), 0x000001e3);
 		fake_put(f, AER + 0x18, 1, 0xa5);	/* a new first error */
-		assert_int_equal(rd(cs, AER + 0x18, 4), 0x000001e5);
+		assert_int_equal(cs_rd(cs, AER + 0x18, 4), 0x000001e5);
 		fake_put(f, AER + 0x18, 1, 0xa3);
-		wr(cs, AER + 0x19, 1, 0x00);
-		assert_int_equal(rd(cs, AER + 0x18, 4), 0x000000e3);
+		cs_wr(cs, AER + 0x19, 1, 0x00);
+		assert_int_equal(cs_rd(cs, AER + 0x18, 4), 0x000000e3);
 		/* Partial writes keep the rest of the copy. */
-		wr(cs, AER + 0x0a, 2, 0x0000);
-		assert_int_equal(rd(cs, AER + 0x08, 4), 0x0000fff0);
+		cs_wr(cs, AER + 0x0a, 2, 0x0000);
+		assert_int_equal(cs_rd(cs, AER + 0x08, 4), 0x0000fff0);
 		assert_int_equal(f->nlog, 0);
 		assert_memory_equal(f->cfg + AER, before, sizeof(before));
 		pvpci_cs_free(cs);
@@ -167,21 +138,21 @@ static void test_logs_and_root_registers(void **state)
 	struct pvpci_cs *cs = bind(f, true);
 
 	(void)state;
-	assert_int_equal(cap_at(cs, AER)->len, 0x38);
+	assert_int_equal(cs_cap_at(cs, AER)->len, 0x38);
 	for (unsigned o = 0x1c; o < 0x2c; o += 4) {
-		assert_int_equal(rd(cs, AER + o, 4), 0x3c3c3c3c);
-		wr(cs, AER + o, 4, 0);
+		assert_int_equal(cs_rd(cs, AER + o, 4), 0x3c3c3c3c);
+		cs_wr(cs, AER + o, 4, 0);
 	}
 	/* An endpoint has no root registers: they read 0. */
 	for (unsigned o = 0x2c; o < 0x38; o += 4) {
-		assert_int_equal(rd(cs, AER + o, 4), 0);
-		wr(cs, AER + o, 4, 0xffffffff);
+		assert_int_equal(cs_rd(cs, AER + o, 4), 0);
+		cs_wr(cs, AER + o, 4, 0xffffffff);
 	}
 	assert_int_equal(f->nlog, 0);
 	assert_string_equal(pvpci_reg_policy(pvpci_cs_reg_at(cs, AER + 0x2c)), "reserved");
 	/* Version 1: no prefix log; what follows is not the capability's. */
 	assert_null(pvpci_cs_reg_at(cs, AER + 0x38));
-	assert_int_equal(rd(cs, AER + 0x38, 4), 0x66666666);
+	assert_int_equal(cs_rd(cs, AER + 0x38, 4), 0x66666666);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -189,8 +160,8 @@ static void test_logs_and_root_registers(void **state)
 	f = aer_dev(0x00a2, 0, 1);
 	cs = bind(f, true);
 	for (unsigned o = 0x2c; o < 0x38; o += 4) {
-		assert_int_equal(rd(cs, AER + o, 4), 0x77777777);
-		wr(cs, AER + o, 4, 0);
+		assert_int_equal(cs_rd(cs, AER + o, 4), 0x77777777);
+		cs_wr(cs, AER + o, 4, 0);
 	}
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
@@ -203,11 +174,11 @@ static void test_prefix_log(void **state)
 	struct pvpci_cs *cs = bind(f, true);
 
 	(void)state;
-	assert_int_equal(cap_at(cs, AER)->len, 0x48);
+	assert_int_equal(cs_cap_at(cs, AER)->len, 0x48);
 	for (unsigned o = 0x38; o < 0x48; o += 4) {
 		assert_non_null(pvpci_cs_reg_at(cs, AER + o));
-		assert_int_equal(rd(cs, AER + o, 4), 0x66666666);
-		wr(cs, AER + o, 4, 0);
+		assert_int_equal(cs_rd(cs, AER + o, 4), 0x66666666);
+		cs_wr(cs, AER + o, 4, 0);
 	}
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
@@ -216,12 +187,12 @@ static void test_prefix_log(void **state)
 	/* Version 2 without prefix support, and version 1 with it: 0x38. */
 	f = aer_dev(0x0002, 0, 2);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, AER)->len, 0x38);
+	assert_int_equal(cs_cap_at(cs, AER)->len, 0x38);
 	pvpci_cs_free(cs);
 	free(f);
 	f = aer_dev(0x0002, 0x00200000, 1);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, AER)->len, 0x38);
+	assert_int_equal(cs_cap_at(cs, AER)->len, 0x38);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -238,11 +209,11 @@ static void test_cut_by_next(void **state)
 	fake_ext_cap(f, 0x120, 0x000b, 1, 0);
 	fake_put(f, 0x124, 4, 0x01011234);	/* VSEC of 0x10 bytes */
 	cs = bind(f, true);
-	assert_int_equal(cap_at(cs, AER)->len, 0x20);
-	assert_int_equal(cap_at(cs, 0x120)->len, 0x10);
-	assert_int_equal(rd(cs, 0x124, 4), 0x01011234);
-	wr(cs, 0x11c, 4, 0);	/* the first header log dword, read-only */
-	wr(cs, 0x120, 4, 0);	/* the VSEC header */
+	assert_int_equal(cs_cap_at(cs, AER)->len, 0x20);
+	assert_int_equal(cs_cap_at(cs, 0x120)->len, 0x10);
+	assert_int_equal(cs_rd(cs, 0x124, 4), 0x01011234);
+	cs_wr(cs, 0x11c, 4, 0);	/* the first header log dword, read-only */
+	cs_wr(cs, 0x120, 4, 0);	/* the VSEC header */
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);

@@ -12,8 +12,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define EXP	0x40	/* where the fake devices have it */
 
@@ -32,13 +31,7 @@ static void rec_delay(void *ctx, unsigned usecs)
 static struct pvpci_cs *bind_opts(struct fakedev *f, bool permissive, struct delays *d)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive, .delay = rec_delay, .delay_ctx = d };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
-
-	if (pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)) != 0)
-		fail_msg("bind: %s", err);
-	f->nlog = 0;
-	return cs;
+	return cs_bind_with(f, &o);
 }
 
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
@@ -46,28 +39,6 @@ static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
 	static struct delays unused;
 
 	return bind_opts(f, permissive, &unused);
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t val)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, val), 0);
-}
-
-static const struct pvpci_cap *cap_at(struct pvpci_cs *cs, unsigned off)
-{
-	for (size_t i = 0; i < pvpci_cs_ncaps(cs); i++)
-		if (pvpci_cs_cap(cs, i)->offset == off)
-			return pvpci_cs_cap(cs, i);
-	fail_msg("no capability at 0x%x", off);
-	return NULL;
 }
 
 /*
@@ -123,11 +94,11 @@ static void test_v2_endpoint_reads(void **state)
 	memset(exp + 0x34, 0, 0x08);		/* slot 2 */
 	for (unsigned size = 1; size <= 4; size *= 2)
 		for (unsigned o = 0; o < sizeof(exp); o += size)
-			if (rd(cs, EXP + o, size) != cs_le(exp + o, size))
-				fail_msg("read +0x%02x size %u: 0x%x, want 0x%x", o, size, rd(cs, EXP + o, size),
+			if (cs_rd(cs, EXP + o, size) != cs_le(exp + o, size))
+				fail_msg("read +0x%02x size %u: 0x%x, want 0x%x", o, size, cs_rd(cs, EXP + o, size),
 					 cs_le(exp + o, size));
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x3c);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x3c);
 	assert_string_equal(pvpci_reg_policy(pvpci_cs_reg_at(cs, EXP + 0x04)), "read-only");
 	assert_string_equal(pvpci_reg_policy(pvpci_cs_reg_at(cs, EXP + 0x08)), "emulated");
 	assert_string_equal(pvpci_reg_policy(pvpci_cs_reg_at(cs, EXP + 0x0a)), "passthrough");
@@ -148,18 +119,18 @@ static void test_devctl_strict(void **state)
 
 	(void)state;
 	for (unsigned bit = 0; bit < 16; bit++) {
-		uint32_t before = rd(cs, EXP + 0x08, 2), want = before ^ (1u << bit);
+		uint32_t before = cs_rd(cs, EXP + 0x08, 2), want = before ^ (1u << bit);
 
-		wr(cs, EXP + 0x08, 2, want);
+		cs_wr(cs, EXP + 0x08, 2, want);
 		if (bit == 10 || bit == 15)
 			want = before;	/* read-only */
-		if (rd(cs, EXP + 0x08, 2) != want)
-			fail_msg("bit %u: reads 0x%x, want 0x%x", bit, rd(cs, EXP + 0x08, 2), want);
+		if (cs_rd(cs, EXP + 0x08, 2) != want)
+			fail_msg("bit %u: reads 0x%x, want 0x%x", bit, cs_rd(cs, EXP + 0x08, 2), want);
 	}
-	wr(cs, EXP + 0x09, 1, 0x00);	/* MRRS, no snoop by the high byte alone */
-	assert_int_equal(rd(cs, EXP + 0x08, 2) & 0xff00, 0x0000);
-	wr(cs, EXP + 0x08, 2, 0xffff);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x7bff);
+	cs_wr(cs, EXP + 0x09, 1, 0x00);	/* MRRS, no snoop by the high byte alone */
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2) & 0xff00, 0x0000);
+	cs_wr(cs, EXP + 0x08, 2, 0xffff);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x7bff);
 	assert_int_equal(f->nlog, 0);
 	assert_int_equal(fake_get(f, EXP + 0x08, 2), 0x2837);
 	assert_int_equal(f->resets, 0);
@@ -176,26 +147,26 @@ static void test_devctl_permissive(void **state)
 	struct pvpci_cs *cs = bind(f, true);
 
 	(void)state;
-	wr(cs, EXP + 0x08, 2, 0x7fff);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x7bff);
+	cs_wr(cs, EXP + 0x08, 2, 0x7fff);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x7bff);
 	assert_int_equal(fake_get(f, EXP + 0x08, 2), 0x783f);
-	wr(cs, EXP + 0x08, 2, 0x0000);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x0000);
+	cs_wr(cs, EXP + 0x08, 2, 0x0000);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x0000);
 	assert_int_equal(fake_get(f, EXP + 0x08, 2), 0x0830);
 	/* The fabric's bits, as the host set them, whatever the guest wrote. */
 	assert_int_equal(fake_get(f, EXP + 0x08, 2) & 0x0bf0, 0x2837 & 0x0bf0);
 	for (size_t i = 0; i < f->nlog; i++)
 		assert_int_equal(f->log[i].off, EXP + 0x08);
 	/* A write of the low byte leaves MRRS in hardware alone. */
-	wr(cs, EXP + 0x08, 2, 0x5000);
+	cs_wr(cs, EXP + 0x08, 2, 0x5000);
 	f->nlog = 0;
-	wr(cs, EXP + 0x08, 1, 0x0f);
+	cs_wr(cs, EXP + 0x08, 1, 0x0f);
 	assert_int_equal(fake_get(f, EXP + 0x08, 2), 0x583f);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x500f);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x500f);
 	/* Switched off at run time: back to strict. */
 	pvpci_cs_set_permissive(cs, false);
 	f->nlog = 0;
-	wr(cs, EXP + 0x08, 2, 0x0000);
+	cs_wr(cs, EXP + 0x08, 2, 0x0000);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -212,31 +183,31 @@ static void test_flr(void **state)
 	fake_ext_cap(f, 0x100, 0x0001, 1, 0);
 	fake_put(f, 0x108, 4, 0x00400000);
 	cs = bind_opts(f, false, &d);
-	wr(cs, EXP + 0x08, 2, 0x0000);
-	wr(cs, 0x108, 4, 0xfffffff0);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x0000);
-	wr(cs, EXP + 0x08, 2, 0x8000);
+	cs_wr(cs, EXP + 0x08, 2, 0x0000);
+	cs_wr(cs, 0x108, 4, 0xfffffff0);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x0000);
+	cs_wr(cs, EXP + 0x08, 2, 0x8000);
 	assert_int_equal(f->resets, 1);
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(d.last, 100000);
 	/* Reads 0 and the copies are as at bind, as after a reset. */
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x2837);
-	assert_int_equal(rd(cs, 0x108, 4), 0x00400000);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x2837);
+	assert_int_equal(cs_rd(cs, 0x108, 4), 0x00400000);
 	assert_int_equal(fake_count_write(f, EXP + 0x08, 2, 0x8000), 0);
 	for (size_t i = 0; i < f->nlog; i++)
 		assert_int_not_equal(f->log[i].off, EXP + 0x08);
 
 	/* FLR and a status acknowledgement in one dword: both happen. */
 	f->nlog = 0;
-	wr(cs, EXP + 0x08, 4, 0x00018000 | 0x2837);
+	cs_wr(cs, EXP + 0x08, 4, 0x00018000 | 0x2837);
 	assert_int_equal(f->resets, 2);
 	assert_int_equal(d.calls, 2);
 	assert_int_equal(fake_get(f, EXP + 0x0a, 2), 0x0024);
-	assert_int_equal(rd(cs, EXP + 0x08, 4), 0x00242837);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 4), 0x00242837);
 
 	/* Writing the bit as 0 is no reset. */
-	wr(cs, EXP + 0x08, 2, 0x2837);
-	wr(cs, EXP + 0x08, 1, 0x37);
+	cs_wr(cs, EXP + 0x08, 2, 0x2837);
+	cs_wr(cs, EXP + 0x08, 1, 0x37);
 	assert_int_equal(f->resets, 2);
 	pvpci_cs_free(cs);
 	free(f);
@@ -250,10 +221,10 @@ static void test_flr_not_capable_or_failing(void **state)
 	struct pvpci_cs *cs = bind_opts(f, false, &d);
 
 	(void)state;
-	wr(cs, EXP + 0x08, 2, 0x8000);
+	cs_wr(cs, EXP + 0x08, 2, 0x8000);
 	assert_int_equal(f->resets, 0);
 	assert_int_equal(d.calls, 0);
-	assert_int_equal(rd(cs, EXP + 0x08, 2) & 0x8000, 0);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2) & 0x8000, 0);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -264,7 +235,7 @@ static void test_flr_not_capable_or_failing(void **state)
 	cs = bind_opts(f, false, &d);
 	assert_int_equal(pvpci_cs_write(cs, EXP + 0x08, 2, 0x8000), PVPCI_ERR_op_failed);
 	assert_int_equal(d.calls, 0);
-	assert_int_equal(rd(cs, EXP + 0x08, 2) & 0x8000, 0);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2) & 0x8000, 0);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -277,26 +248,26 @@ static void test_status_rw1c(void **state)
 	(void)state;
 	/* Device Status: the four error bits clear on 1; Transactions Pending
 	 * and the rest are read-only. */
-	wr(cs, EXP + 0x0a, 2, 0x0001);
+	cs_wr(cs, EXP + 0x0a, 2, 0x0001);
 	assert_int_equal(fake_get(f, EXP + 0x0a, 2), 0x0024);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(f->log[0].off, EXP + 0x0a);
 	assert_int_equal(f->log[0].val & 0x000f, 0x0001);
-	wr(cs, EXP + 0x0a, 2, 0xfff0);
+	cs_wr(cs, EXP + 0x0a, 2, 0xfff0);
 	assert_int_equal(fake_get(f, EXP + 0x0a, 2), 0x0024);
-	wr(cs, EXP + 0x0a, 2, 0xffff);
+	cs_wr(cs, EXP + 0x0a, 2, 0xffff);
 	assert_int_equal(fake_get(f, EXP + 0x0a, 2), 0x0020);
-	assert_int_equal(rd(cs, EXP + 0x0a, 2), 0x0020);
+	assert_int_equal(cs_rd(cs, EXP + 0x0a, 2), 0x0020);
 
 	/* Link Status: bits 14 and 15 clear on 1, the rest is read-only. */
 	f->nlog = 0;
-	wr(cs, EXP + 0x12, 2, 0x4000);
+	cs_wr(cs, EXP + 0x12, 2, 0x4000);
 	assert_int_equal(fake_get(f, EXP + 0x12, 2), 0x9012);
-	wr(cs, EXP + 0x12, 2, 0x3fff);
+	cs_wr(cs, EXP + 0x12, 2, 0x3fff);
 	assert_int_equal(fake_get(f, EXP + 0x12, 2), 0x9012);
-	wr(cs, EXP + 0x13, 1, 0x80);
+	cs_wr(cs, EXP + 0x13, 1, 0x80);
 	assert_int_equal(fake_get(f, EXP + 0x12, 2), 0x1012);
-	assert_int_equal(rd(cs, EXP + 0x12, 2), 0x1012);
+	assert_int_equal(cs_rd(cs, EXP + 0x12, 2), 0x1012);
 	for (size_t i = 0; i < f->nlog; i++)
 		assert_true(f->log[i].off >= EXP + 0x12 && f->log[i].off < EXP + 0x14);
 	pvpci_cs_free(cs);
@@ -312,14 +283,14 @@ static void test_link_control_never_reaches_hw(void **state)
 		struct fakedev *f = exp_dev(0x0002, 0x00000002);
 		struct pvpci_cs *cs = bind(f, permissive);
 
-		wr(cs, EXP + 0x10, 2, 0xffff);
-		assert_int_equal(rd(cs, EXP + 0x10, 2), 0x03cb);
-		wr(cs, EXP + 0x10, 2, 0x0000);
-		assert_int_equal(rd(cs, EXP + 0x10, 2), 0x0000);
-		wr(cs, EXP + 0x30, 2, 0xffff);
-		assert_int_equal(rd(cs, EXP + 0x30, 2), 0x1fbf);
-		wr(cs, EXP + 0x30, 2, 0x0010);	/* Enter Compliance */
-		assert_int_equal(rd(cs, EXP + 0x30, 2), 0x0010);
+		cs_wr(cs, EXP + 0x10, 2, 0xffff);
+		assert_int_equal(cs_rd(cs, EXP + 0x10, 2), 0x03cb);
+		cs_wr(cs, EXP + 0x10, 2, 0x0000);
+		assert_int_equal(cs_rd(cs, EXP + 0x10, 2), 0x0000);
+		cs_wr(cs, EXP + 0x30, 2, 0xffff);
+		assert_int_equal(cs_rd(cs, EXP + 0x30, 2), 0x1fbf);
+		cs_wr(cs, EXP + 0x30, 2, 0x0010);	/* Enter Compliance */
+		assert_int_equal(cs_rd(cs, EXP + 0x30, 2), 0x0010);
 		assert_int_equal(f->nlog, 0);
 		assert_int_equal(fake_get(f, EXP + 0x10, 2), 0x0042);
 		assert_int_equal(fake_get(f, EXP + 0x30, 2), 0x0003);
@@ -335,19 +306,19 @@ static void test_devctl2(void **state)
 
 	(void)state;
 	/* Only the completion timeout is the guest's; LTR stays as the host set it. */
-	wr(cs, EXP + 0x28, 2, 0xffff);
-	assert_int_equal(rd(cs, EXP + 0x28, 2), 0x041f);
-	wr(cs, EXP + 0x28, 2, 0x0000);
-	assert_int_equal(rd(cs, EXP + 0x28, 2), 0x0400);
+	cs_wr(cs, EXP + 0x28, 2, 0xffff);
+	assert_int_equal(cs_rd(cs, EXP + 0x28, 2), 0x041f);
+	cs_wr(cs, EXP + 0x28, 2, 0x0000);
+	assert_int_equal(cs_rd(cs, EXP + 0x28, 2), 0x0400);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
 
 	f = exp_dev(0x0002, 0x00000002);
 	cs = bind(f, true);
-	wr(cs, EXP + 0x28, 2, 0xfff0);
+	cs_wr(cs, EXP + 0x28, 2, 0xfff0);
 	assert_int_equal(fake_get(f, EXP + 0x28, 2), 0x0410);
-	assert_int_equal(rd(cs, EXP + 0x28, 2), 0x0410);
+	assert_int_equal(cs_rd(cs, EXP + 0x28, 2), 0x0410);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -367,11 +338,11 @@ static void test_read_only_registers(void **state)
 
 		memcpy(before, f->cfg + EXP, sizeof(before));
 		for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
-			uint32_t was = rd(cs, EXP + ro[i], 2);
+			uint32_t was = cs_rd(cs, EXP + ro[i], 2);
 
-			wr(cs, EXP + ro[i], 2, 0xffff);
-			wr(cs, EXP + ro[i], 2, 0x0000);
-			assert_int_equal(rd(cs, EXP + ro[i], 2), was);
+			cs_wr(cs, EXP + ro[i], 2, 0xffff);
+			cs_wr(cs, EXP + ro[i], 2, 0x0000);
+			assert_int_equal(cs_rd(cs, EXP + ro[i], 2), was);
 		}
 		assert_int_equal(f->nlog, 0);
 		assert_memory_equal(f->cfg + EXP, before, sizeof(before));
@@ -388,20 +359,20 @@ static void test_straddling_writes(void **state)
 
 	(void)state;
 	/* The chain's ID and next pointer with the Capabilities register. */
-	wr(cs, EXP, 4, 0xffffffff);
+	cs_wr(cs, EXP, 4, 0xffffffff);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, EXP, 4), 0x00020010);
+	assert_int_equal(cs_rd(cs, EXP, 4), 0x00020010);
 	/* Link Control (virtual) with Link Status (RW1C). */
-	wr(cs, EXP + 0x10, 4, 0x80000001);
-	assert_int_equal(rd(cs, EXP + 0x10, 2), 0x0001);
+	cs_wr(cs, EXP + 0x10, 4, 0x80000001);
+	assert_int_equal(cs_rd(cs, EXP + 0x10, 2), 0x0001);
 	assert_int_equal(fake_get(f, EXP + 0x10, 2), 0x0042);
 	assert_int_equal(fake_get(f, EXP + 0x12, 2), 0x5012);
 	assert_int_equal(f->nlog, 1);
 	/* Link Capabilities 2 (read-only) with Link Control 2 would be two
 	 * dwords; Device Control 2 with Device Status 2 is one. */
 	f->nlog = 0;
-	wr(cs, EXP + 0x28, 4, 0xffff0000);
-	assert_int_equal(rd(cs, EXP + 0x28, 4), 0x00000400);
+	cs_wr(cs, EXP + 0x28, 4, 0xffff0000);
+	assert_int_equal(cs_rd(cs, EXP + 0x28, 4), 0x00000400);
 	assert_int_equal(fake_get(f, EXP + 0x28, 2), 0x0400);
 	pvpci_cs_free(cs);
 	free(f);
@@ -423,17 +394,17 @@ static void test_v1_endpoint(void **state)
 	fake_put(f, EXP + 0x14, 4, 0x00080009);	/* vendor specific, 8 bytes */
 	fake_put(f, EXP + 0x24, 4, 0x12345678);	/* where v2 has DevCap2 */
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x14);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x14);
 	assert_null(pvpci_cs_reg_at(cs, EXP + 0x24));
 	assert_null(pvpci_cs_reg_at(cs, EXP + 0x28));
-	assert_int_equal(rd(cs, EXP + 0x14, 4), 0x00080009);
-	assert_int_equal(rd(cs, EXP + 0x24, 4), 0x12345678);
-	assert_int_equal(rd(cs, EXP + 0x08, 2), 0x2837);
-	wr(cs, EXP + 0x28, 2, 0x0000);
+	assert_int_equal(cs_rd(cs, EXP + 0x14, 4), 0x00080009);
+	assert_int_equal(cs_rd(cs, EXP + 0x24, 4), 0x12345678);
+	assert_int_equal(cs_rd(cs, EXP + 0x08, 2), 0x2837);
+	cs_wr(cs, EXP + 0x28, 2, 0x0000);
 	assert_int_equal(f->nlog, 0);
 	assert_int_equal(fake_get(f, EXP + 0x28, 2), 0x0405);
 	pvpci_cs_set_permissive(cs, true);
-	wr(cs, EXP + 0x28, 2, 0x0000);
+	cs_wr(cs, EXP + 0x28, 2, 0x0000);
 	assert_int_equal(fake_count_write(f, EXP + 0x28, 2, 0x0000), 1);
 	pvpci_cs_free(cs);
 	free(f);
@@ -441,16 +412,16 @@ static void test_v1_endpoint(void **state)
 	/* Version 0 (an all-zero capabilities register) is taken as version 1. */
 	f = exp_dev(0x0000, 0x00000002);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x14);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x14);
 	pvpci_cs_free(cs);
 	free(f);
 
 	/* A version 1 root complex integrated endpoint has no link. */
 	f = exp_dev(0x0091, 0x00000002);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x0c);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x0c);
 	assert_null(pvpci_cs_reg_at(cs, EXP + 0x0c));
-	assert_int_equal(rd(cs, EXP + 0x0c, 4), 0x00437c12);	/* not ours: device-specific */
+	assert_int_equal(cs_rd(cs, EXP + 0x0c, 4), 0x00437c12);	/* not ours: device-specific */
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -462,25 +433,25 @@ static void test_types(void **state)
 
 	(void)state;
 	/* No link: the link registers read 0 and take nothing. */
-	assert_int_equal(rd(cs, EXP + 0x0c, 4), 0);
-	assert_int_equal(rd(cs, EXP + 0x10, 4), 0);
-	assert_int_equal(rd(cs, EXP + 0x2c, 4), 0);
-	assert_int_equal(rd(cs, EXP + 0x30, 4), 0);
-	wr(cs, EXP + 0x10, 4, 0xffffffff);
-	wr(cs, EXP + 0x30, 4, 0xffffffff);
+	assert_int_equal(cs_rd(cs, EXP + 0x0c, 4), 0);
+	assert_int_equal(cs_rd(cs, EXP + 0x10, 4), 0);
+	assert_int_equal(cs_rd(cs, EXP + 0x2c, 4), 0);
+	assert_int_equal(cs_rd(cs, EXP + 0x30, 4), 0);
+	cs_wr(cs, EXP + 0x10, 4, 0xffffffff);
+	cs_wr(cs, EXP + 0x30, 4, 0xffffffff);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x3c);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x3c);
 	pvpci_cs_free(cs);
 	free(f);
 
 	/* A root complex event collector has root registers: read-only. */
 	f = exp_dev(0x00a2, 0x00000002);
 	cs = bind(f, true);
-	assert_int_equal(rd(cs, EXP + 0x1c, 4), 0xa5a5a5a5);
-	assert_int_equal(rd(cs, EXP + 0x20, 4), 0xa5a5a5a5);
-	assert_int_equal(rd(cs, EXP + 0x14, 4), 0);	/* no slot */
-	wr(cs, EXP + 0x1c, 4, 0);
-	wr(cs, EXP + 0x20, 4, 0xffffffff);
+	assert_int_equal(cs_rd(cs, EXP + 0x1c, 4), 0xa5a5a5a5);
+	assert_int_equal(cs_rd(cs, EXP + 0x20, 4), 0xa5a5a5a5);
+	assert_int_equal(cs_rd(cs, EXP + 0x14, 4), 0);	/* no slot */
+	cs_wr(cs, EXP + 0x1c, 4, 0);
+	cs_wr(cs, EXP + 0x20, 4, 0xffffffff);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -488,8 +459,8 @@ static void test_types(void **state)
 	/* Version 1 of one: up to Root Status. */
 	f = exp_dev(0x00a1, 0x00000002);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, EXP)->len, 0x24);
-	assert_int_equal(rd(cs, EXP + 0x20, 4), 0xa5a5a5a5);
+	assert_int_equal(cs_cap_at(cs, EXP)->len, 0x24);
+	assert_int_equal(cs_rd(cs, EXP + 0x20, 4), 0xa5a5a5a5);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -506,10 +477,10 @@ static void test_cut_at_end_of_space(void **state)
 	fake_put(f, 0xe2, 2, 0x0002);
 	fake_put(f, 0xe8, 2, 0x0010);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, 0xe0)->len, 0x20);
+	assert_int_equal(cs_cap_at(cs, 0xe0)->len, 0x20);
 	assert_non_null(pvpci_cs_reg_at(cs, 0xfc));
 	assert_null(pvpci_cs_reg_at(cs, 0x100));
-	assert_int_equal(rd(cs, 0xe8, 2), 0x0010);
+	assert_int_equal(cs_rd(cs, 0xe8, 2), 0x0010);
 	pvpci_cs_free(cs);
 	free(f);
 }

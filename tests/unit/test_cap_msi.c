@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define MSI	0x50
 #define CTRL	(MSI + 2)
@@ -90,19 +89,6 @@ static struct pvpci_cs *bind(struct fakedev *f)
 	return bind_opts(f, false, false);
 }
 
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t v)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, v), 0);
-}
-
 static void test_layouts(void **state)
 {
 	(void)state;
@@ -116,44 +102,44 @@ static void test_layouts(void **state)
 			assert_int_equal(pvpci_cs_ncaps(cs), 2);
 			assert_true(pvpci_cs_cap(cs, 0)->visible);
 			assert_int_equal(pvpci_cs_cap(cs, 0)->len, l->len);
-			assert_int_equal(rd(cs, MSI + 1, 1), MSI + l->len);
+			assert_int_equal(cs_rd(cs, MSI + 1, 1), MSI + l->len);
 			/* Control as the host has it; address, data, mask, pending
 			 * are the guest's own and start at 0. */
-			assert_int_equal(rd(cs, CTRL, 2), ctrl);
+			assert_int_equal(cs_rd(cs, CTRL, 2), ctrl);
 			for (unsigned o = 4; o < l->len; o += 4)
-				assert_int_equal(rd(cs, MSI + o, 4), 0);
+				assert_int_equal(cs_rd(cs, MSI + o, 4), 0);
 
 			/* Every field, all ones. */
-			wr(cs, MSI, 4, 0xffffffff);
+			cs_wr(cs, MSI, 4, 0xffffffff);
 			for (unsigned o = 4; o < l->len; o += 4)
-				wr(cs, MSI + o, 4, 0xffffffff);
+				cs_wr(cs, MSI + o, 4, 0xffffffff);
 			assert_int_equal(f->nlog, 0);
 			/* Enable, MME clamped to 4 vectors; capability bits kept. */
-			assert_int_equal(rd(cs, CTRL, 2), ctrl | 0x0021);
-			assert_int_equal(rd(cs, MSI + 4, 4), 0xfffffffc);
+			assert_int_equal(cs_rd(cs, CTRL, 2), ctrl | 0x0021);
+			assert_int_equal(cs_rd(cs, MSI + 4, 4), 0xfffffffc);
 			if (l->is64)
-				assert_int_equal(rd(cs, MSI + 8, 4), 0xffffffff);
-			assert_int_equal(rd(cs, MSI + l->data, 2), 0xffff);
-			assert_int_equal(rd(cs, MSI + l->data + 2, 2), 0);	/* no extended data */
+				assert_int_equal(cs_rd(cs, MSI + 8, 4), 0xffffffff);
+			assert_int_equal(cs_rd(cs, MSI + l->data, 2), 0xffff);
+			assert_int_equal(cs_rd(cs, MSI + l->data + 2, 2), 0);	/* no extended data */
 			if (l->pvm) {
-				assert_int_equal(rd(cs, MSI + l->mask, 4), 0xf);	/* 4 vectors */
-				assert_int_equal(rd(cs, MSI + l->mask + 4, 4), 0);
-				wr(cs, MSI + l->mask, 2, 0x0005);
-				assert_int_equal(rd(cs, MSI + l->mask, 4), 0x5);
+				assert_int_equal(cs_rd(cs, MSI + l->mask, 4), 0xf);	/* 4 vectors */
+				assert_int_equal(cs_rd(cs, MSI + l->mask + 4, 4), 0);
+				cs_wr(cs, MSI + l->mask, 2, 0x0005);
+				assert_int_equal(cs_rd(cs, MSI + l->mask, 4), 0x5);
 			}
 			/* And back to zero, by bytes and words. */
 			for (unsigned o = 4; o < l->len; o++)
-				wr(cs, MSI + o, 1, 0);
-			wr(cs, CTRL, 2, 0);
-			assert_int_equal(rd(cs, CTRL, 2), ctrl & ~0x0071);
+				cs_wr(cs, MSI + o, 1, 0);
+			cs_wr(cs, CTRL, 2, 0);
+			assert_int_equal(cs_rd(cs, CTRL, 2), ctrl & ~0x0071);
 			for (unsigned o = 4; o < l->len; o += 2)
-				assert_int_equal(rd(cs, MSI + o, 2), 0);
+				assert_int_equal(cs_rd(cs, MSI + o, 2), 0);
 			assert_int_equal(f->nlog, 0);
 			/* The device kept what the host had. */
 			assert_int_equal(fake_get(f, MSI + 4, 4), 0xfee0100c);
 			assert_int_equal(fake_get(f, MSI + l->data, 2), 0x4041);
 			/* The next capability is still there, right after. */
-			assert_int_equal(rd(cs, MSI + l->len, 2), 0x0009);
+			assert_int_equal(cs_rd(cs, MSI + l->len, 2), 0x0009);
 			pvpci_cs_free(cs);
 			free(f);
 		}
@@ -180,7 +166,7 @@ static void test_write_sweep(void **state)
 						struct pvpci_cs *cs = bind_opts(f, perm, false);
 						uint32_t v = pattern ? size_mask(size) : 0;
 
-						wr(cs, off, size, v);
+						cs_wr(cs, off, size, v);
 						/* The next capability's body is no one's: in
 						 * permissive mode its bytes take writes. */
 						if (fake_writes_to(f, MSI, layouts[i].len + 2))
@@ -201,8 +187,8 @@ static void test_guest_starts_disabled(void **state)
 	(void)state;
 	fake_put(f, CTRL, 2, fake_get(f, CTRL, 2) | 0x0021);
 	cs = bind(f);
-	assert_int_equal(rd(cs, CTRL, 2) & 0x0071, 0);
-	assert_int_equal(rd(cs, CTRL, 2) & 0x000e, 0x0004);	/* capability kept */
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 0x0071, 0);
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 0x000e, 0x0004);	/* capability kept */
 	assert_int_equal(fake_get(f, CTRL, 2) & 0x0021, 0x0021);	/* hardware untouched */
 	pvpci_cs_free(cs);
 	free(f);
@@ -225,8 +211,8 @@ static void test_mme_clamped(void **state)
 		struct fakedev *f = msi_dev(&layouts[3], cases[i].mmc_bits);
 		struct pvpci_cs *cs = bind(f);
 
-		wr(cs, CTRL, 2, cases[i].write);
-		assert_int_equal(rd(cs, CTRL, 2) & 0x7f, cases[i].want);
+		cs_wr(cs, CTRL, 2, cases[i].write);
+		assert_int_equal(cs_rd(cs, CTRL, 2) & 0x7f, cases[i].want);
 		assert_int_equal(f->nlog, 0);
 		pvpci_cs_free(cs);
 		free(f);
@@ -239,15 +225,15 @@ static void test_reserved_mask_bits(void **state)
 	struct pvpci_cs *cs = bind(f);
 
 	(void)state;
-	wr(cs, MSI + 0x0c, 4, 0xffffffff);
-	assert_int_equal(rd(cs, MSI + 0x0c, 4), 1);
+	cs_wr(cs, MSI + 0x0c, 4, 0xffffffff);
+	assert_int_equal(cs_rd(cs, MSI + 0x0c, 4), 1);
 	pvpci_cs_free(cs);
 	free(f);
 
 	f = msi_dev(&layouts[2], 0x000a);			/* 32 vectors */
 	cs = bind(f);
-	wr(cs, MSI + 0x0c, 4, 0xffffffff);
-	assert_int_equal(rd(cs, MSI + 0x0c, 4), 0xffffffff);
+	cs_wr(cs, MSI + 0x0c, 4, 0xffffffff);
+	assert_int_equal(cs_rd(cs, MSI + 0x0c, 4), 0xffffffff);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -272,23 +258,23 @@ static void test_op_path(void **state)
 	assert_int_equal(cs_msi_set_enable(cs, true, 1), 0);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x0085);
-	assert_int_equal(rd(cs, CTRL, 2), 0x0085);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x0085);
 	/* 3 vectors take 4: MME 2. */
 	assert_int_equal(cs_msi_set_enable(cs, true, 3), 0);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x00a5);
-	assert_int_equal(rd(cs, CTRL, 2), 0x00a5);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x00a5);
 	assert_int_equal(cs_msi_set_enable(cs, true, 8), -ERANGE);
 	assert_int_equal(cs_msi_set_enable(cs, true, 0), -EINVAL);
 	assert_int_equal(cs_msi_set_enable(cs, true, 33), -EINVAL);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x00a5);
 	assert_int_equal(cs_msi_set_enable(cs, false, 0), 0);
 	assert_int_equal(fake_get(f, CTRL, 2) & 1, 0);
-	assert_int_equal(rd(cs, CTRL, 2) & 1, 0);
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 1, 0);
 	/* Without interrupt control a guest's Enable stays virtual. */
 	f->nlog = 0;
-	wr(cs, CTRL, 2, 0x0001);
+	cs_wr(cs, CTRL, 2, 0x0001);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, CTRL, 2) & 1, 1);
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 1, 1);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -316,20 +302,20 @@ static void test_interrupt_control(void **state)
 	struct pvpci_cs *cs = bind_opts(f, false, true);
 
 	(void)state;
-	wr(cs, CTRL, 2, 0x0071);
+	cs_wr(cs, CTRL, 2, 0x0071);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(f->log[0].off, CTRL);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x0025);
-	assert_int_equal(rd(cs, CTRL, 2), 0x0025);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x0025);
 	/* Address and data stay virtual even so. */
-	wr(cs, MSI + 4, 4, 0xfee00000);
-	wr(cs, MSI + 8, 2, 0x1234);
+	cs_wr(cs, MSI + 4, 4, 0xfee00000);
+	cs_wr(cs, MSI + 8, 2, 0x1234);
 	assert_int_equal(f->nlog, 1);
-	wr(cs, CTRL, 1, 0x20);
+	cs_wr(cs, CTRL, 1, 0x20);
 	assert_int_equal(f->nlog, 2);
 	assert_int_equal(fake_get(f, CTRL, 2) & 1, 0);
 	/* Unchanged bits: no write. */
-	wr(cs, CTRL, 1, 0x20);
+	cs_wr(cs, CTRL, 1, 0x20);
 	assert_int_equal(f->nlog, 2);
 	pvpci_cs_free(cs);
 	free(f);
@@ -338,9 +324,9 @@ static void test_interrupt_control(void **state)
 	f = msi_dev(&layouts[0], 0x0004);
 	add_msix(f, &layouts[0], true);
 	cs = bind_opts(f, false, true);
-	wr(cs, CTRL, 2, 0x0001);
+	cs_wr(cs, CTRL, 2, 0x0001);
 	assert_int_equal(fake_writes_to(f, CTRL, 2), 0);
-	assert_int_equal(rd(cs, CTRL, 2) & 1, 0);
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 1, 0);
 	assert_non_null(strstr(logbuf, "MSI-X is enabled"));
 	pvpci_cs_free(cs);
 	free(f);
@@ -358,11 +344,11 @@ static void test_no_room_hidden(void **state)
 	cs = bind(f);
 	assert_false(pvpci_cs_cap(cs, 0)->visible);
 	assert_non_null(strstr(logbuf, "do not fit before 0x60"));
-	assert_int_equal(rd(cs, 0x34, 1), 0x60);
-	assert_int_equal(rd(cs, MSI, 4), 0);
-	assert_int_equal(rd(cs, 0x60, 1), 0x09);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0x60);
+	assert_int_equal(cs_rd(cs, MSI, 4), 0);
+	assert_int_equal(cs_rd(cs, 0x60, 1), 0x09);
 	assert_int_equal(cs_msi_set_enable(cs, true, 1), -ENODEV);
-	wr(cs, CTRL, 2, 1);
+	cs_wr(cs, CTRL, 2, 1);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -373,8 +359,8 @@ static void test_no_room_hidden(void **state)
 	fake_put(f, 0xf2, 2, 0x0180);
 	cs = bind(f);
 	assert_false(pvpci_cs_cap(cs, 0)->visible);
-	assert_int_equal(rd(cs, 0x34, 1), 0);
-	assert_int_equal(rd(cs, 0x100, 4), 0);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0);
+	assert_int_equal(cs_rd(cs, 0x100, 4), 0);
 	pvpci_cs_free(cs);
 	free(f);
 }

@@ -13,8 +13,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define PM	0x40
 #define MSI	0x48	/* 32-bit, no masking: 12 bytes */
@@ -60,12 +59,7 @@ static struct pvpci_cs *bind_opts(struct fakedev *f, bool permissive, bool intx)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive, .allow_interrupt_control = intx,
 				   .log = rec_log };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
-
-	assert_int_equal(pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)), 0);
-	f->nlog = 0;
-	return cs;
+	return cs_bind_with(f, &o);
 }
 
 static struct pvpci_cs *bind(struct fakedev *f)
@@ -74,25 +68,12 @@ static struct pvpci_cs *bind(struct fakedev *f)
 	return bind_opts(f, false, false);
 }
 
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t v)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, v), 0);
-}
-
 /* The standard chain as the guest walks it, as offsets. */
 static size_t guest_walk(struct pvpci_cs *cs, unsigned *out, size_t max)
 {
 	size_t n = 0;
 
-	for (unsigned p = rd(cs, 0x34, 1) & 0xfc; p && n < max; p = rd(cs, p + 1, 1) & 0xfc)
+	for (unsigned p = cs_rd(cs, 0x34, 1) & 0xfc; p && n < max; p = cs_rd(cs, p + 1, 1) & 0xfc)
 		out[n++] = p;
 	assert_true(n < max);
 	return n;
@@ -117,9 +98,9 @@ static void test_valid(void **state)
 	assert_int_equal(g.table_off, 0);
 	assert_int_equal(g.pba_bir, 0);
 	assert_int_equal(g.pba_off, 0x800);
-	assert_int_equal(rd(cs, CTRL, 2), 0x000f);
-	assert_int_equal(rd(cs, MSIX + 4, 4), 0x00000000);
-	assert_int_equal(rd(cs, MSIX + 8, 4), 0x00000800);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x000f);
+	assert_int_equal(cs_rd(cs, MSIX + 4, 4), 0x00000000);
+	assert_int_equal(cs_rd(cs, MSIX + 8, 4), 0x00000800);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -183,11 +164,11 @@ static void test_validation_failures(void **state)
 		assert_int_equal(guest_walk(cs, walk, 16), 3);
 		assert_int_equal(walk[1], MSI);
 		assert_int_equal(walk[2], VNDR);
-		assert_int_equal(rd(cs, MSI + 1, 1), VNDR);
+		assert_int_equal(cs_rd(cs, MSI + 1, 1), VNDR);
 		for (unsigned o = MSIX; o < MSIX + 12; o += 4)
-			assert_int_equal(rd(cs, o, 4), 0);
-		wr(cs, MSIX, 4, 0xffffffff);
-		wr(cs, CTRL + 2, 4, 0xffffffff);
+			assert_int_equal(cs_rd(cs, o, 4), 0);
+		cs_wr(cs, MSIX, 4, 0xffffffff);
+		cs_wr(cs, CTRL + 2, 4, 0xffffffff);
 		assert_int_equal(f->nlog, 0);
 		assert_int_equal(cs_msix_geometry(cs, &g), -ENODEV);
 		assert_int_equal(g.entries, 77);
@@ -208,9 +189,9 @@ static void test_bind_time_values(void **state)
 	fake_put(f, MSIX + 4, 4, 0x00100003);
 	fake_put(f, MSIX + 8, 4, 0xfffffff8);
 	fake_put(f, CTRL, 2, 0x07ff);
-	assert_int_equal(rd(cs, MSIX + 4, 4), 0x00000000);
-	assert_int_equal(rd(cs, MSIX + 8, 4), 0x00000800);
-	assert_int_equal(rd(cs, CTRL, 2) & 0x7ff, 0x00f);
+	assert_int_equal(cs_rd(cs, MSIX + 4, 4), 0x00000000);
+	assert_int_equal(cs_rd(cs, MSIX + 8, 4), 0x00000800);
+	assert_int_equal(cs_rd(cs, CTRL, 2) & 0x7ff, 0x00f);
 	assert_int_equal(cs_msix_geometry(cs, &g), 0);
 	assert_int_equal(g.entries, 16);
 	assert_int_equal(g.pba_off, 0x800);
@@ -225,7 +206,7 @@ static void test_guest_starts_disabled(void **state)
 	struct pvpci_cs *cs = bind(f);
 
 	(void)state;
-	assert_int_equal(rd(cs, CTRL, 2), 0x000f);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x000f);
 	assert_int_equal(fake_get(f, CTRL, 2), 0xc00f);	/* hardware untouched at bind */
 	pvpci_cs_free(cs);
 	free(f);
@@ -238,17 +219,17 @@ static void test_control_and_writes(void **state)
 		struct fakedev *f = msix_dev(0x000f, 0x00000000, 0x00000800);
 		struct pvpci_cs *cs = bind_opts(f, perm, false);
 
-		wr(cs, CTRL, 2, 0xffff);
+		cs_wr(cs, CTRL, 2, 0xffff);
 		/* Enable and Function Mask, virtual; size read-only; reserved 0. */
-		assert_int_equal(rd(cs, CTRL, 2), 0xc00f);
+		assert_int_equal(cs_rd(cs, CTRL, 2), 0xc00f);
 		assert_int_equal(fake_get(f, CTRL, 2), 0x000f);
-		wr(cs, MSIX + 4, 4, 0x12345678);
-		wr(cs, MSIX + 8, 4, 0xffffffff);
-		wr(cs, MSIX + 8, 1, 0x00);
-		assert_int_equal(rd(cs, MSIX + 4, 4), 0);
-		assert_int_equal(rd(cs, MSIX + 8, 4), 0x800);
-		wr(cs, CTRL + 1, 1, 0x40);
-		assert_int_equal(rd(cs, CTRL, 2), 0x400f);
+		cs_wr(cs, MSIX + 4, 4, 0x12345678);
+		cs_wr(cs, MSIX + 8, 4, 0xffffffff);
+		cs_wr(cs, MSIX + 8, 1, 0x00);
+		assert_int_equal(cs_rd(cs, MSIX + 4, 4), 0);
+		assert_int_equal(cs_rd(cs, MSIX + 8, 4), 0x800);
+		cs_wr(cs, CTRL + 1, 1, 0x40);
+		assert_int_equal(cs_rd(cs, CTRL, 2), 0x400f);
 		assert_int_equal(f->nlog, 0);
 		pvpci_cs_free(cs);
 		free(f);
@@ -273,7 +254,7 @@ static void test_write_sweep(void **state)
 					struct pvpci_cs *cs = bind_opts(f, perm, false);
 					uint32_t v = pattern ? size_mask(size) : 0;
 
-					wr(cs, off, size, v);
+					cs_wr(cs, off, size, v);
 					if (fake_writes_to(f, MSI, VNDR + 2 - MSI))
 						fail_msg("write 0x%x size %u of 0x%x (permissive %u) reached the "
 							 "device at 0x%x", off, size, v, perm, f->log[0].off);
@@ -288,16 +269,16 @@ static void test_op_path_and_interrupt_control(void **state)
 	struct pvpci_cs *cs = bind(f);
 
 	(void)state;
-	wr(cs, CTRL + 1, 1, 0x40);			/* the guest's Function Mask: virtual */
+	cs_wr(cs, CTRL + 1, 1, 0x40);			/* the guest's Function Mask: virtual */
 	assert_int_equal(cs_msix_set_enable(cs, true), 0);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x800f);	/* Enable only */
-	assert_int_equal(rd(cs, CTRL, 2), 0xc00f);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0xc00f);
 	assert_int_equal(cs_msix_set_enable(cs, true), 0);
 	assert_int_equal(f->nlog, 1);			/* already on: no write */
 	assert_int_equal(cs_msix_set_enable(cs, false), 0);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x000f);
-	assert_int_equal(rd(cs, CTRL, 2), 0x400f);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x400f);
 	/* Not while MSI is on. */
 	fake_put(f, MSI + 2, 2, 0x0001);
 	assert_int_equal(cs_msix_set_enable(cs, true), -EBUSY);
@@ -309,20 +290,20 @@ static void test_op_path_and_interrupt_control(void **state)
 	f = msix_dev(0x000f, 0x00000000, 0x00000800);
 	logbuf[0] = 0;
 	cs = bind_opts(f, false, true);
-	wr(cs, CTRL, 2, 0xffff);
+	cs_wr(cs, CTRL, 2, 0xffff);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_get(f, CTRL, 2), 0xc00f);
-	wr(cs, CTRL + 1, 1, 0x80);
+	cs_wr(cs, CTRL + 1, 1, 0x80);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x800f);
-	wr(cs, CTRL + 1, 1, 0x80);
+	cs_wr(cs, CTRL + 1, 1, 0x80);
 	assert_int_equal(f->nlog, 2);
-	wr(cs, CTRL, 2, 0x0000);
+	cs_wr(cs, CTRL, 2, 0x0000);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x000f);
 	/* Refused while MSI is on: the guest reads back the device's state. */
 	fake_put(f, MSI + 2, 2, 0x0001);
-	wr(cs, CTRL + 1, 1, 0x80);
+	cs_wr(cs, CTRL + 1, 1, 0x80);
 	assert_int_equal(fake_get(f, CTRL, 2), 0x000f);
-	assert_int_equal(rd(cs, CTRL, 2), 0x000f);
+	assert_int_equal(cs_rd(cs, CTRL, 2), 0x000f);
 	assert_non_null(strstr(logbuf, "MSI is enabled"));
 	pvpci_cs_free(cs);
 	free(f);

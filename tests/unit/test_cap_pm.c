@@ -13,8 +13,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define PM	0x40
 #define PMC	(PM + 2)
@@ -61,27 +60,11 @@ static struct fakedev *pm_dev(uint16_t pmc, uint16_t pmcsr)
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive, .log = rec_log, .delay = rec_delay };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
+	struct pvpci_cs *cs = cs_bind_with(f, &o);
 
-	assert_int_equal(pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)), 0);
-	f->nlog = 0;
 	ndelays = 0;
 	logbuf[0] = 0;
 	return cs;
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t v)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, v), 0);
 }
 
 static void test_pmc(void **state)
@@ -93,16 +76,16 @@ static void test_pmc(void **state)
 	assert_true(pvpci_cs_cap(cs, 0)->visible);
 	assert_int_equal(pvpci_cs_cap(cs, 0)->len, 8);
 	/* PME_Support hidden; D1/D2 support and the version shown. */
-	assert_int_equal(rd(cs, PMC, 2), 0x0603);
-	assert_int_equal(rd(cs, PM, 4), 0x06034801);
-	wr(cs, PMC, 2, 0xffff);
-	wr(cs, PMC, 2, 0x0000);
-	wr(cs, PM, 4, 0xffffffff);	/* ID, next and PMC in one: permissive or not */
+	assert_int_equal(cs_rd(cs, PMC, 2), 0x0603);
+	assert_int_equal(cs_rd(cs, PM, 4), 0x06034801);
+	cs_wr(cs, PMC, 2, 0xffff);
+	cs_wr(cs, PMC, 2, 0x0000);
+	cs_wr(cs, PM, 4, 0xffffffff);	/* ID, next and PMC in one: permissive or not */
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, PMC, 2), 0x0603);
+	assert_int_equal(cs_rd(cs, PMC, 2), 0x0603);
 	/* BSE and Data are read-only, read from the device. */
-	assert_int_equal(rd(cs, PM + 7, 1), 0x5a);
-	wr(cs, PM + 6, 2, 0xffff);
+	assert_int_equal(cs_rd(cs, PM + 7, 1), 0x5a);
+	cs_wr(cs, PM + 6, 2, 0xffff);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -114,8 +97,8 @@ static void test_d0_d3hot_d0(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_int_equal(rd(cs, PMCSR, 2), 0x0008);
-	wr(cs, PMCSR, 2, 0x0003);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x0008);
+	cs_wr(cs, PMCSR, 2, 0x0003);
 	/* One write, of the PowerState bits, then the 10 ms the spec asks. */
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(f->log[0].off, PMCSR);
@@ -124,25 +107,25 @@ static void test_d0_d3hot_d0(void **state)
 	assert_int_equal(ndelays, 1);
 	assert_int_equal(delays[0], 10000);
 	assert_int_equal(fake_get(f, PMCSR, 2) & 3, 3);
-	assert_int_equal(rd(cs, PMCSR, 2), 0x000b);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x000b);
 
 	/* In D3hot config reads still answer, everywhere. */
-	assert_int_equal(rd(cs, 0x00, 4), 0x56781234);
-	assert_int_equal(rd(cs, 0x08, 4), 0x02000001);
-	assert_int_equal(rd(cs, 0x34, 1), PM);
-	assert_int_equal(rd(cs, PM, 2), 0x4801);
-	assert_int_equal(rd(cs, NEXT, 2), 0x0005);
-	assert_int_equal(rd(cs, PM + 7, 1), 0x5a);
+	assert_int_equal(cs_rd(cs, 0x00, 4), 0x56781234);
+	assert_int_equal(cs_rd(cs, 0x08, 4), 0x02000001);
+	assert_int_equal(cs_rd(cs, 0x34, 1), PM);
+	assert_int_equal(cs_rd(cs, PM, 2), 0x4801);
+	assert_int_equal(cs_rd(cs, NEXT, 2), 0x0005);
+	assert_int_equal(cs_rd(cs, PM + 7, 1), 0x5a);
 	/* Asking for D3hot again is no transition. */
-	wr(cs, PMCSR, 1, 0x03);
+	cs_wr(cs, PMCSR, 1, 0x03);
 	assert_int_equal(f->nlog, 1);
 
-	wr(cs, PMCSR, 2, 0x0000);
+	cs_wr(cs, PMCSR, 2, 0x0000);
 	assert_int_equal(f->nlog, 2);
 	assert_int_equal(f->log[1].val, 0x0008);
 	assert_int_equal(ndelays, 2);
 	assert_int_equal(delays[1], 10000);
-	assert_int_equal(rd(cs, PMCSR, 2), 0x0008);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x0008);
 	assert_null(strstr(logbuf, "No_Soft_Reset"));
 	pvpci_cs_free(cs);
 	free(f);
@@ -154,9 +137,9 @@ static void test_soft_reset_noted(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	wr(cs, PMCSR, 1, 3);
+	cs_wr(cs, PMCSR, 1, 3);
 	assert_null(strstr(logbuf, "No_Soft_Reset"));
-	wr(cs, PMCSR, 1, 0);
+	cs_wr(cs, PMCSR, 1, 0);
 	assert_non_null(strstr(logbuf, "without No_Soft_Reset"));
 	assert_int_equal(f->nlog, 2);
 	pvpci_cs_free(cs);
@@ -169,33 +152,33 @@ static void test_d1_d2(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	wr(cs, PMCSR, 2, 0x0001);
-	wr(cs, PMCSR, 2, 0x0002);
+	cs_wr(cs, PMCSR, 2, 0x0001);
+	cs_wr(cs, PMCSR, 2, 0x0002);
 	assert_int_equal(f->nlog, 0);
 	assert_int_equal(ndelays, 0);
-	assert_int_equal(rd(cs, PMCSR, 2) & 3, 0);
+	assert_int_equal(cs_rd(cs, PMCSR, 2) & 3, 0);
 	pvpci_cs_free(cs);
 	free(f);
 
 	f = pm_dev(0x0603, 0x0000);			/* both supported */
 	cs = bind(f, false);
-	wr(cs, PMCSR, 1, 1);				/* D0 -> D1: no wait */
+	cs_wr(cs, PMCSR, 1, 1);				/* D0 -> D1: no wait */
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(ndelays, 0);
-	assert_int_equal(rd(cs, PMCSR, 1) & 3, 1);
-	wr(cs, PMCSR, 1, 2);				/* D1 -> D2: 200 us */
+	assert_int_equal(cs_rd(cs, PMCSR, 1) & 3, 1);
+	cs_wr(cs, PMCSR, 1, 2);				/* D1 -> D2: 200 us */
 	assert_int_equal(f->nlog, 2);
 	assert_int_equal(ndelays, 1);
 	assert_int_equal(delays[0], 200);
-	wr(cs, PMCSR, 1, 1);				/* D2 -> D1: only deeper, ignored */
+	cs_wr(cs, PMCSR, 1, 1);				/* D2 -> D1: only deeper, ignored */
 	assert_int_equal(f->nlog, 2);
-	assert_int_equal(rd(cs, PMCSR, 1) & 3, 2);
-	wr(cs, PMCSR, 1, 3);				/* D2 -> D3hot */
+	assert_int_equal(cs_rd(cs, PMCSR, 1) & 3, 2);
+	cs_wr(cs, PMCSR, 1, 3);				/* D2 -> D3hot */
 	assert_int_equal(delays[1], 10000);
-	wr(cs, PMCSR, 1, 2);				/* D3hot -> D2: ignored */
+	cs_wr(cs, PMCSR, 1, 2);				/* D3hot -> D2: ignored */
 	assert_int_equal(f->nlog, 3);
-	assert_int_equal(rd(cs, PMCSR, 1) & 3, 3);
-	wr(cs, PMCSR, 1, 0);
+	assert_int_equal(cs_rd(cs, PMCSR, 1) & 3, 3);
+	cs_wr(cs, PMCSR, 1, 0);
 	assert_int_equal(f->nlog, 4);
 	assert_int_equal(ndelays, 3);
 	assert_int_equal(delays[2], 10000);
@@ -212,11 +195,11 @@ static void test_refused(void **state)
 	(void)state;
 	fake_wmask(f, PMCSR, 2, 0x1f00);	/* a device stuck in D0 */
 	cs = bind(f, false);
-	wr(cs, PMCSR, 2, 0x0003);
+	cs_wr(cs, PMCSR, 2, 0x0003);
 	assert_int_equal(f->nlog, 1);
 	assert_non_null(strstr(logbuf, "refused"));
 	/* The guest sees where the device really is. */
-	assert_int_equal(rd(cs, PMCSR, 2) & 3, 0);
+	assert_int_equal(cs_rd(cs, PMCSR, 2) & 3, 0);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -227,39 +210,39 @@ static void test_pme_and_data_select(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_int_equal(rd(cs, PMCSR, 2), 0xe000);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0xe000);
 	/* PME_En: reads 0 whatever is written, and is never written. */
-	wr(cs, PMCSR, 2, 0x0100);
+	cs_wr(cs, PMCSR, 2, 0x0100);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, PMCSR, 2) & 0x0100, 0);
+	assert_int_equal(cs_rd(cs, PMCSR, 2) & 0x0100, 0);
 	/* Reserved bits read 0 and cost no write. */
-	wr(cs, PMCSR, 1, 0xf4);
+	cs_wr(cs, PMCSR, 1, 0xf4);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, PMCSR, 2) & 0x00f4, 0);
+	assert_int_equal(cs_rd(cs, PMCSR, 2) & 0x00f4, 0);
 	/* Data_Select reaches the device; PME_Status written 0 stays set. */
-	wr(cs, PMCSR, 2, 0x0a00);
+	cs_wr(cs, PMCSR, 2, 0x0a00);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(f->log[0].val & 0x8000, 0);
 	assert_int_equal(fake_get(f, PMCSR, 2), 0xea00);
-	assert_int_equal(rd(cs, PMCSR, 2), 0xea00);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0xea00);
 	/* Writing the same Data_Select again is not worth a write. */
-	wr(cs, PMCSR, 2, 0x0a00);
+	cs_wr(cs, PMCSR, 2, 0x0a00);
 	assert_int_equal(f->nlog, 1);
 	/* PME_Status: a 1 clears it on the device. */
-	wr(cs, PMCSR + 1, 1, 0x8a);
+	cs_wr(cs, PMCSR + 1, 1, 0x8a);
 	assert_int_equal(f->nlog, 2);
 	assert_int_equal(fake_get(f, PMCSR, 2), 0x6a00);
-	assert_int_equal(rd(cs, PMCSR, 2), 0x6a00);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x6a00);
 	pvpci_cs_free(cs);
 	free(f);
 
 	/* PME_En on in hardware (the host's): hidden, and kept as it is. */
 	f = pm_dev(0xfe03, 0x0100);
 	cs = bind(f, false);
-	assert_int_equal(rd(cs, PMCSR, 2), 0x0000);
-	wr(cs, PMCSR, 2, 0x0200);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x0000);
+	cs_wr(cs, PMCSR, 2, 0x0200);
 	assert_int_equal(fake_get(f, PMCSR, 2), 0x0300);
-	wr(cs, PMCSR, 2, 0x0000);
+	cs_wr(cs, PMCSR, 2, 0x0000);
 	assert_int_equal(fake_get(f, PMCSR, 2), 0x0100);
 	pvpci_cs_free(cs);
 	free(f);
@@ -273,15 +256,15 @@ static void test_order_of_writes(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	wr(cs, PMCSR, 2, 0x0403);
+	cs_wr(cs, PMCSR, 2, 0x0403);
 	assert_int_equal(f->nlog, 2);
 	assert_int_equal(f->log[0].val, 0x0408);
 	assert_int_equal(f->log[1].val, 0x040b);
-	wr(cs, PMCSR, 2, 0x0600);
+	cs_wr(cs, PMCSR, 2, 0x0600);
 	assert_int_equal(f->nlog, 4);
 	assert_int_equal(f->log[2].val, 0x0408);
 	assert_int_equal(f->log[3].val, 0x0608);
-	assert_int_equal(rd(cs, PMCSR, 2), 0x0608);
+	assert_int_equal(cs_rd(cs, PMCSR, 2), 0x0608);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -308,7 +291,7 @@ static void test_write_sweep(void **state)
 					uint8_t before[256];
 
 					memcpy(before, f->cfg, sizeof(before));
-					wr(cs, off, size, v);
+					cs_wr(cs, off, size, v);
 					for (unsigned b = PM; b < NEXT + 12; b++) {
 						uint8_t ch = before[b] ^ f->cfg[b];
 						uint8_t ok = b == PMCSR ? 0x03 : b == PMCSR + 1 ? 0x1e : 0;

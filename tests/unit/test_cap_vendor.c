@@ -13,41 +13,12 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
-
-	if (pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)) != 0)
-		fail_msg("bind: %s", err);
-	f->nlog = 0;
-	return cs;
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t val)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, val), 0);
-}
-
-static const struct pvpci_cap *cap_at(struct pvpci_cs *cs, unsigned off)
-{
-	for (size_t i = 0; i < pvpci_cs_ncaps(cs); i++)
-		if (pvpci_cs_cap(cs, i)->offset == off)
-			return pvpci_cs_cap(cs, i);
-	fail_msg("no capability at 0x%x", off);
-	return NULL;
+	return cs_bind_with(f, &o);
 }
 
 /* A standard vendor capability of 0x10 bytes at 0x40; hardware lets every
@@ -72,21 +43,21 @@ static void test_std_read_only(void **state)
 	uint8_t before[0x10];
 
 	(void)state;
-	assert_true(cap_at(cs, 0x40)->visible);
-	assert_int_equal(cap_at(cs, 0x40)->len, 0x10);
-	assert_int_equal(rd(cs, 0x40, 4), 0x43100009);
+	assert_true(cs_cap_at(cs, 0x40)->visible);
+	assert_int_equal(cs_cap_at(cs, 0x40)->len, 0x10);
+	assert_int_equal(cs_rd(cs, 0x40, 4), 0x43100009);
 	memcpy(before, f->cfg + 0x40, sizeof(before));
 	for (unsigned size = 1; size <= 4; size *= 2)
 		for (unsigned o = 0x40; o < 0x50; o += size) {
-			wr(cs, o, size, 0xffffffff);
-			wr(cs, o, size, 0);
+			cs_wr(cs, o, size, 0xffffffff);
+			cs_wr(cs, o, size, 0);
 		}
 	assert_int_equal(f->nlog, 0);
 	assert_memory_equal(f->cfg + 0x40, before, sizeof(before));
 	/* Reads are the hardware's, as it changes. */
 	f->cfg[0x47] = 0x99;
-	assert_int_equal(rd(cs, 0x44, 4), 0x99464544);
-	assert_int_equal(rd(cs, 0x47, 1), 0x99);
+	assert_int_equal(cs_rd(cs, 0x44, 4), 0x99464544);
+	assert_int_equal(cs_rd(cs, 0x47, 1), 0x99);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -98,24 +69,24 @@ static void test_std_permissive(void **state)
 
 	(void)state;
 	/* The guest's offset and width, nothing merged around them. */
-	wr(cs, 0x44, 4, 0xa1a2a3a4);
-	wr(cs, 0x4a, 2, 0xb1b2);
-	wr(cs, 0x4d, 1, 0xc1);
+	cs_wr(cs, 0x44, 4, 0xa1a2a3a4);
+	cs_wr(cs, 0x4a, 2, 0xb1b2);
+	cs_wr(cs, 0x4d, 1, 0xc1);
 	assert_int_equal(f->nlog, 3);
 	assert_int_equal(fake_count_write(f, 0x44, 4, 0xa1a2a3a4), 1);
 	assert_int_equal(fake_count_write(f, 0x4a, 2, 0xb1b2), 1);
 	assert_int_equal(fake_count_write(f, 0x4d, 1, 0xc1), 1);
-	assert_int_equal(rd(cs, 0x44, 4), 0xa1a2a3a4);
+	assert_int_equal(cs_rd(cs, 0x44, 4), 0xa1a2a3a4);
 	/* The header dword: ID, next and length stay; byte 0x43 is body. */
 	f->nlog = 0;
-	wr(cs, 0x40, 4, 0xeeffffff);
+	cs_wr(cs, 0x40, 4, 0xeeffffff);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, 0x43, 1, 0xee), 1);
 	assert_int_equal(fake_get(f, 0x40, 3), 0x100009);
 	/* Permissive switched off at run time. */
 	pvpci_cs_set_permissive(cs, false);
 	f->nlog = 0;
-	wr(cs, 0x44, 4, 0);
+	cs_wr(cs, 0x44, 4, 0);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -137,10 +108,10 @@ static void test_std_length(void **state)
 	fake_cap(f, 0xf0, 0x09, 0);
 	f->cfg[0xf2] = 0x40;
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, 0x40)->len, 3);
-	assert_int_equal(cap_at(cs, 0x60)->len, 0x90);
-	assert_int_equal(cap_at(cs, 0xf0)->len, 0x10);
-	assert_int_equal(rd(cs, 0x62, 1), 0xff);
+	assert_int_equal(cs_cap_at(cs, 0x40)->len, 3);
+	assert_int_equal(cs_cap_at(cs, 0x60)->len, 0x90);
+	assert_int_equal(cs_cap_at(cs, 0xf0)->len, 0x10);
+	assert_int_equal(cs_rd(cs, 0x62, 1), 0xff);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -167,19 +138,19 @@ static void test_vsec(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_true(cap_at(cs, 0x100)->visible);
-	assert_int_equal(cap_at(cs, 0x100)->len, 0x24);
-	assert_int_equal(rd(cs, 0x104, 4), 0x02411234);
-	assert_int_equal(rd(cs, 0x108, 4), 0x0b0a0908);
-	wr(cs, 0x104, 4, 0);
-	wr(cs, 0x108, 4, 0);
-	wr(cs, 0x120, 2, 0);
+	assert_true(cs_cap_at(cs, 0x100)->visible);
+	assert_int_equal(cs_cap_at(cs, 0x100)->len, 0x24);
+	assert_int_equal(cs_rd(cs, 0x104, 4), 0x02411234);
+	assert_int_equal(cs_rd(cs, 0x108, 4), 0x0b0a0908);
+	cs_wr(cs, 0x104, 4, 0);
+	cs_wr(cs, 0x108, 4, 0);
+	cs_wr(cs, 0x120, 2, 0);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_set_permissive(cs, true);
-	wr(cs, 0x104, 4, 0);
+	cs_wr(cs, 0x104, 4, 0);
 	assert_int_equal(f->nlog, 0);
-	wr(cs, 0x108, 4, 0x01020304);
-	wr(cs, 0x122, 1, 0x55);
+	cs_wr(cs, 0x108, 4, 0x01020304);
+	cs_wr(cs, 0x122, 1, 0x55);
 	assert_int_equal(fake_count_write(f, 0x108, 4, 0x01020304), 1);
 	assert_int_equal(fake_count_write(f, 0x122, 1, 0x55), 1);
 	assert_int_equal(f->nlog, 2);
@@ -190,12 +161,12 @@ static void test_vsec(void **state)
 	 * short for its own header is the header. */
 	f = vsec_dev(0xfff);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, 0x100)->len, 0x40);
+	assert_int_equal(cs_cap_at(cs, 0x100)->len, 0x40);
 	pvpci_cs_free(cs);
 	free(f);
 	f = vsec_dev(0);
 	cs = bind(f, false);
-	assert_int_equal(cap_at(cs, 0x100)->len, 8);
+	assert_int_equal(cs_cap_at(cs, 0x100)->len, 8);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -209,16 +180,16 @@ static void test_vsec_straddle(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_int_equal(cap_at(cs, 0x100)->len, 0x0a);
-	wr(cs, 0x108, 4, 0xcafef00d);
+	assert_int_equal(cs_cap_at(cs, 0x100)->len, 0x0a);
+	cs_wr(cs, 0x108, 4, 0xcafef00d);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_set_permissive(cs, true);
-	wr(cs, 0x108, 4, 0xcafef00d);
+	cs_wr(cs, 0x108, 4, 0xcafef00d);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, 0x108, 4, 0xcafef00d), 1);
 	/* The next capability's header takes nothing, permissive or not. */
 	f->nlog = 0;
-	wr(cs, 0x140, 4, 0);
+	cs_wr(cs, 0x140, 4, 0);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
 	free(f);
@@ -236,17 +207,17 @@ static void test_dvsec(void **state)
 	for (unsigned o = 0x104; o < 0x110; o++)
 		f->hw_wmask[o] = 0xff;
 	cs = bind(f, true);
-	assert_true(cap_at(cs, 0x100)->visible);
-	assert_int_equal(cap_at(cs, 0x100)->len, 0x10);
-	assert_int_equal(rd(cs, 0x108, 2), 0x0002);
+	assert_true(cs_cap_at(cs, 0x100)->visible);
+	assert_int_equal(cs_cap_at(cs, 0x100)->len, 0x10);
+	assert_int_equal(cs_rd(cs, 0x108, 2), 0x0002);
 	/* Header 2 with the first body word: only the body reaches hardware. */
-	wr(cs, 0x108, 4, 0x55aa7777);
-	wr(cs, 0x104, 4, 0);
+	cs_wr(cs, 0x108, 4, 0x55aa7777);
+	cs_wr(cs, 0x104, 4, 0);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, 0x10a, 2, 0x55aa), 1);
-	assert_int_equal(rd(cs, 0x108, 4), 0x55aa0002);
+	assert_int_equal(cs_rd(cs, 0x108, 4), 0x55aa0002);
 	pvpci_cs_set_permissive(cs, false);
-	wr(cs, 0x10c, 4, 0x12345678);
+	cs_wr(cs, 0x10c, 4, 0x12345678);
 	assert_int_equal(f->nlog, 1);
 	pvpci_cs_free(cs);
 	free(f);

@@ -12,8 +12,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 #define VPD	0x50
 
@@ -29,27 +28,10 @@ static void count_log(void *ctx, int level, const char *msg)
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive, .log = count_log };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
+	struct pvpci_cs *cs = cs_bind_with(f, &o);
 
-	if (pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)) != 0)
-		fail_msg("bind: %s", err);
-	f->nlog = 0;
 	nwarn = 0;
 	return cs;
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
-static void wr(struct pvpci_cs *cs, long off, long size, uint32_t val)
-{
-	assert_int_equal(pvpci_cs_write(cs, off, size, val), 0);
 }
 
 /* VPD at 0x50, then a vendor-specific capability at 0x58.  The address
@@ -82,24 +64,24 @@ static void test_read_flow(void **state)
 	struct pvpci_cs *cs = bind(f, false);
 
 	(void)state;
-	assert_int_equal(rd(cs, VPD, 2), 0x5803);
-	wr(cs, VPD + 2, 2, 0x0010);
+	assert_int_equal(cs_rd(cs, VPD, 2), 0x5803);
+	cs_wr(cs, VPD + 2, 2, 0x0010);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, VPD + 2, 2, 0x0010), 1);
-	assert_int_equal(rd(cs, VPD + 2, 2), 0x0010);	/* F clear: not yet */
+	assert_int_equal(cs_rd(cs, VPD + 2, 2), 0x0010);	/* F clear: not yet */
 	complete_read(f, 0x44332211);
-	assert_int_equal(rd(cs, VPD + 2, 2), 0x8010);
-	assert_int_equal(rd(cs, VPD + 4, 4), 0x44332211);
-	assert_int_equal(rd(cs, VPD + 5, 1), 0x22);
-	assert_int_equal(rd(cs, VPD + 6, 2), 0x4433);
+	assert_int_equal(cs_rd(cs, VPD + 2, 2), 0x8010);
+	assert_int_equal(cs_rd(cs, VPD + 4, 4), 0x44332211);
+	assert_int_equal(cs_rd(cs, VPD + 5, 1), 0x22);
+	assert_int_equal(cs_rd(cs, VPD + 6, 2), 0x4433);
 
 	/* The next address as part of a dword write over the header: only
 	 * the address register reaches hardware. */
 	f->nlog = 0;
-	wr(cs, VPD, 4, 0x0014ffff);
+	cs_wr(cs, VPD, 4, 0x0014ffff);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, VPD + 2, 2, 0x0014), 1);
-	assert_int_equal(rd(cs, VPD + 2, 2), 0x0014);
+	assert_int_equal(cs_rd(cs, VPD + 2, 2), 0x0014);
 	assert_int_equal(pvpci_cs_cap(cs, 0)->len, 8);
 	assert_int_equal(nwarn, 0);
 	pvpci_cs_free(cs);
@@ -115,7 +97,7 @@ static void test_partial_address_write(void **state)
 
 	(void)state;
 	fake_put(f, VPD + 2, 2, 0x8110);
-	wr(cs, VPD + 2, 1, 0x20);
+	cs_wr(cs, VPD + 2, 1, 0x20);
 	assert_int_equal(f->nlog, 1);
 	assert_int_equal(fake_count_write(f, VPD + 2, 2, 0x0120), 1);
 	pvpci_cs_free(cs);
@@ -130,8 +112,8 @@ static void test_write_refused(void **state)
 		struct pvpci_cs *cs = bind(f, permissive);
 
 		/* The data half of a VPD write: dropped. */
-		wr(cs, VPD + 4, 4, 0xdeadbeef);
-		wr(cs, VPD + 6, 2, 0xbeef);
+		cs_wr(cs, VPD + 4, 4, 0xdeadbeef);
+		cs_wr(cs, VPD + 6, 2, 0xbeef);
 		assert_int_equal(fake_get(f, VPD + 4, 4), 0x11111111);
 		/* The address half, at every width that covers F. */
 		assert_int_equal(pvpci_cs_write(cs, VPD + 2, 2, 0x8010), PVPCI_ERR_access_denied);
@@ -142,7 +124,7 @@ static void test_write_refused(void **state)
 		/* Reported once, not once per attempt. */
 		assert_int_equal(nwarn, 1);
 		/* Reading still works afterwards. */
-		wr(cs, VPD + 2, 2, 0x0004);
+		cs_wr(cs, VPD + 2, 2, 0x0004);
 		assert_int_equal(fake_count_write(f, VPD + 2, 2, 0x0004), 1);
 		pvpci_cs_free(cs);
 		free(f);
@@ -158,8 +140,8 @@ static void test_neighbours(void **state)
 	struct pvpci_cs *cs = bind(f, true);
 
 	(void)state;
-	wr(cs, VPD + 4, 4, 0x12345678);
-	wr(cs, 0x58, 4, 0xffffffff);
+	cs_wr(cs, VPD + 4, 4, 0x12345678);
+	cs_wr(cs, 0x58, 4, 0xffffffff);
 	assert_int_equal(f->nlog, 1);	/* byte 0x5b of the vendor capability */
 	assert_int_equal(fake_count_write(f, 0x5b, 1, 0xff), 1);
 	assert_int_equal(fake_get(f, VPD + 4, 4), 0x11111111);

@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 static struct pvpci_cs *bind(struct fakedev *f)
 {
@@ -24,24 +23,16 @@ static struct pvpci_cs *bind(struct fakedev *f)
 	return cs;
 }
 
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
-}
-
 /* Walk the standard chain as a guest (and lspci) would; ids into out. */
 static size_t guest_walk_std(struct pvpci_cs *cs, unsigned *out, size_t max)
 {
 	size_t n = 0;
 	unsigned p;
 
-	if (!(rd(cs, 0x06, 2) & 0x10))
+	if (!(cs_rd(cs, 0x06, 2) & 0x10))
 		return 0;
-	for (p = rd(cs, 0x34, 1) & 0xfc; p && n < max; p = rd(cs, p + 1, 1) & 0xfc)
-		out[n++] = p << 8 | rd(cs, p, 1);
+	for (p = cs_rd(cs, 0x34, 1) & 0xfc; p && n < max; p = cs_rd(cs, p + 1, 1) & 0xfc)
+		out[n++] = p << 8 | cs_rd(cs, p, 1);
 	assert_true(n < max);	/* it ended */
 	return n;
 }
@@ -52,7 +43,7 @@ static size_t guest_walk_ext(struct pvpci_cs *cs, unsigned *out, size_t max)
 	unsigned p = 0x100;
 
 	while (n < max) {
-		uint32_t h = rd(cs, p, 4);
+		uint32_t h = cs_rd(cs, p, 4);
 
 		if (!h)
 			break;
@@ -86,11 +77,11 @@ static void test_relink_hides(void **state)
 	assert_int_equal(guest_walk_std(cs, ids, 64), 2);
 	assert_int_equal(ids[0], 0x4001);
 	assert_int_equal(ids[1], 0x5011);
-	assert_int_equal(rd(cs, 0x41, 1), 0x50);
-	assert_int_equal(rd(cs, 0x51, 1), 0x00);
+	assert_int_equal(cs_rd(cs, 0x41, 1), 0x50);
+	assert_int_equal(cs_rd(cs, 0x51, 1), 0x00);
 	/* The hidden capability's bytes read 0 and take no write. */
 	for (unsigned o = 0x48; o < 0x50; o++)
-		assert_int_equal(rd(cs, o, 1), 0);
+		assert_int_equal(cs_rd(cs, o, 1), 0);
 	assert_int_equal(pvpci_cs_write(cs, 0x48, 4, 0xffffffff), 0);
 	assert_int_equal(pvpci_cs_write(cs, 0x60, 4, 0xffffffff), 0);
 	assert_int_equal(f->nlog, 0);
@@ -117,7 +108,7 @@ static void test_first_hidden(void **state)
 	fake_put(f, 0x48, 2, 0x5013);	/* AF (hidden) -> 0x50 */
 	fake_put(f, 0x50, 2, 0x0005);	/* MSI */
 	cs = bind(f);
-	assert_int_equal(rd(cs, 0x34, 1), 0x50);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0x50);
 	assert_int_equal(guest_walk_std(cs, ids, 64), 1);
 	assert_int_equal(ids[0], 0x5005);
 	pvpci_cs_free(cs);
@@ -139,7 +130,7 @@ static void test_loop_cut(void **state)
 	assert_int_equal(pvpci_cs_ncaps(cs), 2);
 	assert_non_null(strstr(pvpci_cs_chain_note(cs), "loops"));
 	assert_int_equal(guest_walk_std(cs, ids, 64), 2);
-	assert_int_equal(rd(cs, 0x51, 1), 0);	/* the loop is closed off */
+	assert_int_equal(cs_rd(cs, 0x51, 1), 0);	/* the loop is closed off */
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -149,8 +140,8 @@ static void test_loop_cut(void **state)
 	f->cfg[0x06] |= 0x10;
 	fake_put(f, 0x40, 2, 0x4007);
 	cs = bind(f);
-	assert_int_equal(rd(cs, 0x34, 1), 0);
-	assert_int_equal(rd(cs, 0x06, 2) & 0x10, 0);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0);
+	assert_int_equal(cs_rd(cs, 0x06, 2) & 0x10, 0);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -168,7 +159,7 @@ static void test_wild_pointers(void **state)
 	cs = bind(f);
 	assert_non_null(strstr(pvpci_cs_chain_note(cs), "header"));
 	assert_int_equal(guest_walk_std(cs, ids, 64), 1);
-	assert_int_equal(rd(cs, 0x41, 1), 0);
+	assert_int_equal(cs_rd(cs, 0x41, 1), 0);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -188,7 +179,7 @@ static void test_wild_pointers(void **state)
 	f->cfg[0x06] |= 0x10;
 	fake_put(f, 0x40, 2, 0x0001);
 	cs = bind(f);
-	assert_int_equal(rd(cs, 0x34, 1), 0x40);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0x40);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -210,10 +201,10 @@ static void test_ext_relink(void **state)
 	assert_int_equal(ids[0], 0x1000000);	/* ID 0 header kept at 0x100 */
 	assert_int_equal(ids[1], 0x1400001);
 	assert_int_equal(ids[2], 0x1c0000b);
-	assert_int_equal(rd(cs, 0x100, 4), 0x14000000);
-	assert_int_equal(rd(cs, 0x104, 4), 0);
-	assert_int_equal(rd(cs, 0x140, 4), 0x1c020001);
-	assert_int_equal(rd(cs, 0x180, 4), 0);
+	assert_int_equal(cs_rd(cs, 0x100, 4), 0x14000000);
+	assert_int_equal(cs_rd(cs, 0x104, 4), 0);
+	assert_int_equal(cs_rd(cs, 0x140, 4), 0x1c020001);
+	assert_int_equal(cs_rd(cs, 0x180, 4), 0);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -229,7 +220,7 @@ static void test_ext_loop_and_none(void **state)
 	cs = bind(f);
 	assert_non_null(strstr(pvpci_cs_chain_note(cs), "loops"));
 	assert_int_equal(guest_walk_ext(cs, ids, 64), 1);
-	assert_int_equal(rd(cs, 0x100, 4), 0x00010001);
+	assert_int_equal(cs_rd(cs, 0x100, 4), 0x00010001);
 	pvpci_cs_free(cs);
 	free(f);
 
@@ -237,7 +228,7 @@ static void test_ext_loop_and_none(void **state)
 	fake_put(f, 0x100, 4, 0x0a010003);	/* DSN -> below 0x100 */
 	cs = bind(f);
 	assert_non_null(strstr(pvpci_cs_chain_note(cs), "below 0x100"));
-	assert_int_equal(rd(cs, 0x100, 4), 0);	/* nothing visible: no chain */
+	assert_int_equal(cs_rd(cs, 0x100, 4), 0);	/* nothing visible: no chain */
 	pvpci_cs_free(cs);
 	free(f);
 

@@ -11,26 +11,12 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cs_internal.h"
-#include "fakedev.h"
+#include "cstest.h"
 
 static struct pvpci_cs *bind(struct fakedev *f, bool permissive, bool intx)
 {
 	struct pvpci_cs_opts o = { .permissive = permissive, .allow_interrupt_control = intx };
-	struct pvpci_cs *cs = NULL;
-	char err[256];
-
-	assert_int_equal(pvpci_cs_new(&f->hd, &o, &cs, err, sizeof(err)), 0);
-	f->nlog = 0;
-	return cs;
-}
-
-static uint32_t rd(struct pvpci_cs *cs, long off, long size)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_int_equal(pvpci_cs_read(cs, off, size, &v), 0);
-	return v;
+	return cs_bind_with(f, &o);
 }
 
 /* What the guest must see of the fake device's header, byte by byte. */
@@ -59,8 +45,8 @@ static void test_every_read_of_the_header(void **state)
 		for (unsigned off = 0; off < 64; off += size) {
 			uint32_t want = cs_le(exp + off, size);
 
-			if (rd(cs, off, size) != want)
-				fail_msg("read 0x%02x size %u: got 0x%x want 0x%x", off, size, rd(cs, off, size),
+			if (cs_rd(cs, off, size) != want)
+				fail_msg("read 0x%02x size %u: got 0x%x want 0x%x", off, size, cs_rd(cs, off, size),
 					 want);
 		}
 	assert_int_equal(f->nlog, 0);
@@ -129,8 +115,8 @@ static void test_ids_read_only(void **state)
 	assert_int_equal(pvpci_cs_write(cs, 0x2c, 4, 0xffffffff), 0);
 	assert_int_equal(pvpci_cs_write(cs, 0x0e, 1, 0xff), 0);
 	assert_int_equal(f->nlog, 0);
-	assert_int_equal(rd(cs, 0, 4), 0x56781234);
-	assert_int_equal(rd(cs, 0x08, 4), 0x02000001);
+	assert_int_equal(cs_rd(cs, 0, 4), 0x56781234);
+	assert_int_equal(cs_rd(cs, 0x08, 4), 0x02000001);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -147,7 +133,7 @@ static void test_command_strict(void **state)
 	/* Master and MWI reach hardware; SERR, parity, INTx disable do not. */
 	assert_int_equal(fake_get(f, 0x04, 2), 0x0001 | 0x0002 | 0x0004 | 0x0010);
 	/* The guest reads its own value except for the bits hardware owns. */
-	assert_int_equal(rd(cs, 0x04, 2), 0x07ff & ~(0x0008 | 0x0020 | 0x0080 | 0x0200));
+	assert_int_equal(cs_rd(cs, 0x04, 2), 0x07ff & ~(0x0008 | 0x0020 | 0x0080 | 0x0200));
 	/* A second enable is not another enable. */
 	assert_int_equal(pvpci_cs_write(cs, 0x04, 2, 0x0002), 0);
 	assert_int_equal(f->decode_calls, 1);
@@ -158,7 +144,7 @@ static void test_command_strict(void **state)
 	assert_int_equal(fake_get(f, 0x04, 2), 0);
 	/* Reserved bits read 0. */
 	assert_int_equal(pvpci_cs_write(cs, 0x05, 1, 0xf8), 0);
-	assert_int_equal(rd(cs, 0x04, 2) & 0xf800, 0);
+	assert_int_equal(cs_rd(cs, 0x04, 2) & 0xf800, 0);
 	pvpci_cs_free(cs);
 	free(f);
 }
@@ -195,24 +181,24 @@ static void test_status(void **state)
 	f->cfg[0x34] = 0x40;
 	f->cfg[0x40] = 0x07;		/* PCI-X: not kept */
 	cs = bind(f, false, false);
-	assert_int_equal(rd(cs, 0x06, 2), 0xc000);
-	assert_int_equal(rd(cs, 0x34, 1), 0);
+	assert_int_equal(cs_rd(cs, 0x06, 2), 0xc000);
+	assert_int_equal(cs_rd(cs, 0x34, 1), 0);
 	assert_int_equal(pvpci_cs_write(cs, 0x06, 2, 0x4010), 0);
 	assert_int_equal(fake_get(f, 0x06, 2), 0x8010);
-	assert_int_equal(rd(cs, 0x06, 2), 0x8000);
+	assert_int_equal(cs_rd(cs, 0x06, 2), 0x8000);
 	pvpci_cs_free(cs);
 	free(f);
 }
 
 static void size_bar(struct pvpci_cs *cs, unsigned off, uint32_t orig, uint32_t len)
 {
-	assert_int_equal(rd(cs, off, 4), orig);
+	assert_int_equal(cs_rd(cs, off, 4), orig);
 	assert_int_equal(pvpci_cs_write(cs, off, 4, 0xffffffff), 0);
-	assert_int_equal(rd(cs, off, 4), len);
+	assert_int_equal(cs_rd(cs, off, 4), len);
 	assert_int_equal(pvpci_cs_write(cs, off, 4, orig), 0);
-	assert_int_equal(rd(cs, off, 4), orig);
+	assert_int_equal(cs_rd(cs, off, 4), orig);
 	assert_int_equal(pvpci_cs_write(cs, off, 4, 0x12345670), 0);	/* elsewhere: not moved */
-	assert_int_equal(rd(cs, off, 4), orig);
+	assert_int_equal(cs_rd(cs, off, 4), orig);
 }
 
 static void test_bars(void **state)
@@ -232,7 +218,7 @@ static void test_bars(void **state)
 	/* Byte writes never size a BAR and never move it. */
 	for (unsigned b = 0; b < 4; b++)
 		assert_int_equal(pvpci_cs_write(cs, 0x10 + b, 1, 0xff), 0);
-	assert_int_equal(rd(cs, 0x10, 4), 0xfeb00000);
+	assert_int_equal(cs_rd(cs, 0x10, 4), 0xfeb00000);
 	assert_memory_equal(before, f->cfg, 64);
 	assert_int_equal(f->nlog, 0);
 	pvpci_cs_free(cs);
@@ -263,12 +249,12 @@ static void test_rom(void **state)
 	struct pvpci_cs *cs = bind(f, false, false);
 
 	(void)state;
-	assert_int_equal(rd(cs, 0x30, 4), 0xfe000000);
+	assert_int_equal(cs_rd(cs, 0x30, 4), 0xfe000000);
 	assert_int_equal(pvpci_cs_write(cs, 0x30, 4, 0xfffff800), 0);
-	assert_int_equal(rd(cs, 0x30, 4), 0xffff0000);
+	assert_int_equal(cs_rd(cs, 0x30, 4), 0xffff0000);
 	assert_int_equal(pvpci_cs_write(cs, 0x30, 4, 0xfe000001), 0);
 	/* The guest sees its enable bit; the hardware never does. */
-	assert_int_equal(rd(cs, 0x30, 4), 0xfe000001);
+	assert_int_equal(cs_rd(cs, 0x30, 4), 0xfe000001);
 	assert_int_equal(fake_get(f, 0x30, 4), 0xfe000000);
 	assert_int_equal(pvpci_cs_write(cs, 0x30, 1, 0x01), 0);
 	assert_int_equal(fake_get(f, 0x30, 4), 0xfe000000);
@@ -286,9 +272,9 @@ static void test_interrupt_line_and_bist(void **state)
 	f->cfg[0x0f] = 0x80;	/* BIST capable */
 	f->hw_wmask[0x0f] = 0x40;
 	cs = bind(f, false, false);
-	assert_int_equal(rd(cs, 0x3c, 2), 0x010b);
+	assert_int_equal(cs_rd(cs, 0x3c, 2), 0x010b);
 	assert_int_equal(pvpci_cs_write(cs, 0x3c, 1, 0x05), 0);
-	assert_int_equal(rd(cs, 0x3c, 1), 0x0b);
+	assert_int_equal(cs_rd(cs, 0x3c, 1), 0x0b);
 	assert_int_equal(f->nlog, 0);
 	assert_int_equal(pvpci_cs_write(cs, 0x0f, 1, 0xff), 0);
 	assert_int_equal(f->cfg[0x0f], 0xc0);	/* only Start BIST */
