@@ -95,30 +95,29 @@ static void sr_log(const struct pvpci_sr_opts *o, struct pvpci_hostdev *hd, int 
 }
 
 /* Host accesses that say where they failed. */
+static int access_hd(struct pvpci_hostdev *hd, bool write, unsigned off, unsigned size, uint32_t *v,
+		     char *errbuf, size_t errlen)
+{
+	char bdf[PVPCI_BDF_STRLEN];
+	int r = write ? pvpci_hostdev_write(hd, off, size, *v) : pvpci_hostdev_read(hd, off, size, v);
+
+	if (r < 0)
+		return pvpci_errf(errbuf, errlen, r, "%s: config %s at 0x%x failed: %s",
+				  pvpci_bdf_format(&hd->bdf, bdf), write ? "write" : "read", off,
+				  hd->errmsg[0] ? hd->errmsg : strerror(-r));
+	return 0;
+}
+
 static int rd(struct pvpci_hostdev *hd, unsigned off, unsigned size, uint32_t *v, char *errbuf,
 	      size_t errlen)
 {
-	char bdf[PVPCI_BDF_STRLEN];
-	int r = pvpci_hostdev_read(hd, off, size, v);
-
-	if (r < 0)
-		return pvpci_errf(errbuf, errlen, r, "%s: config read at 0x%x failed: %s",
-			   pvpci_bdf_format(&hd->bdf, bdf), off,
-			   hd->errmsg[0] ? hd->errmsg : strerror(-r));
-	return 0;
+	return access_hd(hd, false, off, size, v, errbuf, errlen);
 }
 
 static int wr(struct pvpci_hostdev *hd, unsigned off, unsigned size, uint32_t v, char *errbuf,
 	      size_t errlen)
 {
-	char bdf[PVPCI_BDF_STRLEN];
-	int r = pvpci_hostdev_write(hd, off, size, v);
-
-	if (r < 0)
-		return pvpci_errf(errbuf, errlen, r, "%s: config write at 0x%x failed: %s",
-			   pvpci_bdf_format(&hd->bdf, bdf), off,
-			   hd->errmsg[0] ? hd->errmsg : strerror(-r));
-	return 0;
+	return access_hd(hd, true, off, size, &v, errbuf, errlen);
 }
 
 /*
@@ -443,19 +442,6 @@ int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
 
 /* ---- text form ---- */
 
-/* CRC-32 (IEEE 802.3, reflected), bit by bit: states are a few hundred bytes. */
-static uint32_t crc32(const char *p, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	while (len--) {
-		c ^= (uint8_t)*p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0xedb88320u : c >> 1;
-	}
-	return ~c;
-}
-
 int pvpci_sr_format(const struct pvpci_sr_state *st, char *buf, size_t len)
 {
 	char tmp[PVPCI_SR_TEXT_MAX], bdf[PVPCI_BDF_STRLEN];
@@ -486,7 +472,7 @@ int pvpci_sr_format(const struct pvpci_sr_state *st, char *buf, size_t len)
 		PUT("reg %s %03x %u %0*x %0*x\n", g->key, g->off, g->size, 2 * (int)g->size, g->mask,
 		    2 * (int)g->size, g->val);
 	}
-	PUT("checksum crc32 %08x\n", crc32(tmp, n));
+	PUT("checksum crc32 %08x\n", pvpci_crc32(tmp, n));
 #undef PUT
 	if (len)
 		snprintf(buf, len, "%s", tmp);
@@ -694,7 +680,7 @@ int pvpci_sr_parse(const char *text, size_t len, struct pvpci_sr_state *ret, cha
 		return bad(errbuf, errlen, lineno + 1, "no checksum line (truncated?)");
 	if (stage < 3 || st.nregs == 0)
 		return bad(errbuf, errlen, lineno, "no registers (truncated?)");
-	if (crc32(text, sum_at) != sum)
+	if (pvpci_crc32(text, sum_at) != sum)
 		return bad(errbuf, errlen, lineno,
 			   "checksum mismatch: the text was changed or damaged after it was written");
 	*ret = st;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "textutil.h"
+
 #include "pvpci/saverestore.h"
 #include "pvpci/statefile.h"
 #include "cs_internal.h"
@@ -448,24 +450,12 @@ static void test_foreign_function_refused(void **state)
 
 /* ---- the text form ---- */
 
-static uint32_t crc(const char *p, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	while (len--) {
-		c ^= (uint8_t)*p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0xedb88320u : c >> 1;
-	}
-	return ~c;
-}
-
 /* body + its checksum line, into a static buffer. */
 static const char *signed_text(const char *body)
 {
 	static char buf[8192];
 
-	snprintf(buf, sizeof(buf), "%schecksum crc32 %08x\n", body, crc(body, strlen(body)));
+	snprintf(buf, sizeof(buf), "%schecksum crc32 %08x\n", body, pvpci_crc32(body, strlen(body)));
 	return buf;
 }
 
