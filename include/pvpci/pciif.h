@@ -10,10 +10,13 @@
 #ifndef PVPCI_PCIIF_H
 #define PVPCI_PCIIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/bdf.h"
 #include "pvpci/errors.h"
+#include "pvpci/topology.h"
 
 #define PVPCI_XEN_PCI_MAGIC	"7"
 
@@ -91,5 +94,115 @@ _Static_assert(offsetof(struct pvpci_sharedinfo, op) == 4, "sharedinfo op");
 _Static_assert(offsetof(struct pvpci_sharedinfo, aer_op) == 4 + 36 + 4 * 128, "sharedinfo aer");
 _Static_assert(sizeof(struct pvpci_sharedinfo) == 4 + 548 + 20, "sharedinfo");
 _Static_assert(sizeof(struct pvpci_sharedinfo) <= 4096, "fits a page");
+
+/* ---- The backend's side of the protocol (lib/pciif.c, lib/irq.c) ---- */
+
+struct pvpci_cs;
+
+/*
+ * Interrupt numbers for MSI and MSI-X, behind an interface: locally the
+ * backend hands out numbers of its own (pvpci_irq_local); on Xen they are
+ * pirqs mapped by the hypervisor.  alloc fills ret[0..n) for host function
+ * host, consecutive numbers when contiguous (multi-message MSI), and
+ * returns 0 or a negative errno (-ENOSPC when none are left); release
+ * gives back what alloc handed out.
+ */
+struct pvpci_irq_ops {
+	int (*alloc)(void *ctx, const struct pvpci_bdf *host, unsigned n, bool contiguous,
+		     uint32_t *ret);
+	void (*release)(void *ctx, const struct pvpci_bdf *host, const uint32_t *irqs, unsigned n);
+};
+
+/* The local allocator: numbers base .. base + count - 1, lowest free first. */
+struct pvpci_irq_local;
+extern const struct pvpci_irq_ops pvpci_irq_local_ops;	/* ctx: a struct pvpci_irq_local */
+int pvpci_irq_local_new(uint32_t base, unsigned count, struct pvpci_irq_local **ret);
+void pvpci_irq_local_free(struct pvpci_irq_local *a);	/* NULL is fine */
+unsigned pvpci_irq_local_in_use(const struct pvpci_irq_local *a);
+
+/*
+ * The functions exported to one frontend and the ops on them.  Owns the
+ * topology (guest address <-> host BDF) and, per function, the MSI / MSI-X
+ * state the ops set up (enabled or not, the interrupts handed out).  Does
+ * not own the engines (struct pvpci_cs) it is given, nor the page.
+ */
+struct pvpci_pciif;
+
+struct pvpci_pciif_cfg {
+	enum pvpci_topo_mode mode;
+	unsigned domid;				/* for messages */
+	const struct pvpci_irq_ops *irq;	/* NULL: MSI / MSI-X ops fail (op_failed) */
+	void *irq_ctx;
+	bool verbose;				/* log every op, as pciback's verbose_request */
+	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
+	void *log_ctx;
+};
+
+int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);
+/* Unexports everything (as pvpci_pciif_unexport) and frees p.  NULL is fine. */
+void pvpci_pciif_free(struct pvpci_pciif *p);
+const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p);
+
+/*
+ * Export host function host, whose guest view is cs (not owned; must stay
+ * until unexported), at vslot (vpci; PVPCI_VSLOT_ANY to choose).  Errors
+ * as pvpci_topo_add, with a message in errbuf.
+ */
+int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *host, int vslot,
+		       struct pvpci_cs *cs, struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
+/* Disable MSI / MSI-X the ops enabled, give their interrupts back and
+ * forget host.  -ENOENT when it was not exported. */
+int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
+
+/*
+ * One op, already copied out of the shared page: look the device up by
+ * (domain, bus, devfn), act, and fill op->err (PVPCI_ERR_*, or for
+ * enable_msix a negative errno as Linux pciback gives), op->value and, for
+ * a successful enable_msix, msix_entries[0..value_in).vector.  Never reads
+ * anything but *op.
+ */
+void pvpci_pciif_do_op(struct pvpci_pciif *p, struct pvpci_op *op);
+
+/*
+ * The backend's half of the shared page, for the transport's event loop:
+ * when XEN_PCIF_active is set, read the op once (after the flag, with
+ * acquire ordering) into a private copy, pvpci_pciif_do_op on the copy,
+ * write back err, value and (enable_msix) the vectors of the entries it
+ * validated, then clear XEN_PCIF_active with release ordering.  Returns 1
+ * when an op was answered (the caller notifies the frontend), 0 when none
+ * was waiting.
+ */
+int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
+
+/* ---- AER, started by the backend (pciback's common_process) ---- */
+
+/* pci_channel_state_t, carried in aer_op.err towards the frontend */
+enum { PVPCI_PCI_CHANNEL_IO_NORMAL = 1, PVPCI_PCI_CHANNEL_IO_FROZEN = 2,
+       PVPCI_PCI_CHANNEL_IO_PERM_FAILURE = 3 };
+/* pci_ers_result_t, the frontend's answer in aer_op.err */
+enum { PVPCI_PCI_ERS_RESULT_NONE = 1, PVPCI_PCI_ERS_RESULT_CAN_RECOVER = 2,
+       PVPCI_PCI_ERS_RESULT_NEED_RESET = 3, PVPCI_PCI_ERS_RESULT_DISCONNECT = 4,
+       PVPCI_PCI_ERS_RESULT_RECOVERED = 5, PVPCI_PCI_ERS_RESULT_NO_AER_DRIVER = 6 };
+
+/*
+ * Post cmd (aer_detected, aer_mmio, aer_slotreset or aer_resume) for host
+ * function host with err (the channel state for aer_detected) and set
+ * XEN_PCIB_active; the caller then notifies and waits, calling
+ * pvpci_pciif_aer_poll on each event, pvpci_pciif_aer_cancel on timeout.
+ * Returns 0, -ENOENT (not exported), -EINVAL (not an AER command),
+ * -EOPNOTSUPP (the frontend did not set XEN_PCIB_AERHANDLER: pciback
+ * would kill the guest) or -EBUSY (one is already in flight).
+ */
+int pvpci_pciif_aer_post(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh,
+			 const struct pvpci_bdf *host, uint32_t cmd, int32_t err);
+/*
+ * 1 when the frontend has answered (cleared XEN_PCIB_active): *ret is its
+ * result, validated against what the command allows (anything else counts
+ * as PVPCI_PCI_ERS_RESULT_DISCONNECT, with a warning); 0 while it has not.
+ * Only the err field is read back; the rest of aer_op is the backend's.
+ */
+int pvpci_pciif_aer_poll(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh, int32_t *ret);
+/* No answer in time: clear XEN_PCIB_active, result NONE (as pciback). */
+void pvpci_pciif_aer_cancel(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
 
 #endif
