@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cs_internal.h"
+#include "errmsg.h"
 
 static const struct {
 	int err;
@@ -42,17 +43,11 @@ const char *pvpci_err_str(int err)
 
 void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 {
-	char msg[320], bdf[PVPCI_BDF_STRLEN];
 	va_list ap;
-	int n;
 
-	if (!cs->opts.log)
-		return;
-	n = snprintf(msg, sizeof(msg), "%s: ", pvpci_bdf_format(&cs->hd->bdf, bdf));
 	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	pvpci_vlogf(cs->opts.log, cs->opts.log_ctx, level, &cs->hd->bdf, fmt, ap);
 	va_end(ap);
-	cs->opts.log(cs->opts.log_ctx, level, msg);
 }
 
 /* ---- registration ---- */

@@ -15,3 +15,27 @@ int pvpci_errf(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 	}
 	return err;
 }
+
+void pvpci_vlogf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *about,
+		 const char *fmt, va_list ap)
+{
+	char msg[512], bdf[PVPCI_BDF_STRLEN];
+	int n = 0;
+
+	if (!log)
+		return;
+	if (about)
+		n = snprintf(msg, sizeof(msg), "%s: ", pvpci_bdf_format(about, bdf));
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	log(ctx, level, msg);
+}
+
+void pvpci_logf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *about,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pvpci_vlogf(log, ctx, level, about, fmt, ap);
+	va_end(ap);
+}

@@ -68,15 +68,7 @@ struct pvpci_pciif {
 static void vsay(const struct pvpci_pciif *p, int level, const struct pvpci_bdf *host,
 		 const char *fmt, va_list ap)
 {
-	char msg[256], bdf[PVPCI_BDF_STRLEN];
-	int n = 0;
-
-	if (!p->cfg.log)
-		return;
-	if (host)
-		n = snprintf(msg, sizeof(msg), "%s: ", pvpci_bdf_format(host, bdf));
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	p->cfg.log(p->cfg.log_ctx, level, msg);
+	pvpci_vlogf(p->cfg.log, p->cfg.log_ctx, level, host, fmt, ap);
 }
 
 /* A message about host function host (NULL: about none). */

@@ -81,17 +81,11 @@ static void sr_log(const struct pvpci_sr_opts *o, struct pvpci_hostdev *hd, int 
 static void sr_log(const struct pvpci_sr_opts *o, struct pvpci_hostdev *hd, int level,
 		   const char *fmt, ...)
 {
-	char msg[320], bdf[PVPCI_BDF_STRLEN];
 	va_list ap;
-	int n;
 
-	if (!o || !o->log)
-		return;
-	n = snprintf(msg, sizeof(msg), "%s: ", pvpci_bdf_format(&hd->bdf, bdf));
 	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	pvpci_vlogf(o ? o->log : NULL, o ? o->log_ctx : NULL, level, &hd->bdf, fmt, ap);
 	va_end(ap);
-	o->log(o->log_ctx, level, msg);
 }
 
 /* Host accesses that say where they failed. */

@@ -13,6 +13,7 @@
 #include "pvpci/bdf.h"
 #include "pvpci/confspace.h"
 #include "pvpci/dump.h"
+#include "pvpci/front.h"
 #include "pvpci/hostdev.h"
 #include "pvpci/quirks.h"
 #include "pvpci/saverestore.h"
@@ -36,6 +37,16 @@ static void usage(FILE *f)
 		"  restore [--host SPEC] [--state-dir DIR] [--no-reset-ok | --no-reset] BDF...\n"
 		"        bring each function to D0, reset it (refused when no reset is available\n"
 		"        unless --no-reset-ok), and write back what save kept\n"
+		"\n"
+		"  front [--socket PATH] [--timeout MS] [--verbose-requests] DOMID SUBCOMMAND\n"
+		"        a user-space pcifront for domain DOMID, through the protocol:\n"
+		"          lspci                              every visible function, lspci -xxxx text\n"
+		"          list                               the functions found on the root buses\n"
+		"          read BDF OFFSET SIZE               one config read\n"
+		"          write BDF OFFSET SIZE VALUE        one config write\n"
+		"          msi BDF enable [N] | disable       MSI (N > 1: multi-message)\n"
+		"          msix BDF enable ENTRY... | disable MSI-X with these table entries\n"
+		"        (socket: $PVPCI_SOCKET or /run/pvpci/pvpcid.sock)\n"
 		"\n"
 		"host SPEC: sysfs[:ROOT] (default, read-only), sim:FILE (lspci -x/-xxx/-xxxx text\n"
 		"or a raw image), shadow:SPEC (writes kept in memory)\n");
@@ -342,6 +353,211 @@ static int cmd_save_restore(int argc, char **argv, bool restore)
 	return rc;
 }
 
+/* ---- front: a user-space pcifront ---- */
+
+static int parse_num(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int front_err(const char *what, const char *bdf, int err)
+{
+	if (err >= -5)
+		fprintf(stderr, "pvpci front: %s %s: %s (%s)\n", what, bdf, pvpci_err_name(err),
+			pvpci_err_str(err));
+	else
+		fprintf(stderr, "pvpci front: %s %s: %s (errno %d)\n", what, bdf, strerror(-err), -err);
+	return 1;
+}
+
+static int front_lspci(struct pvpci_front *f, bool list_only)
+{
+	static uint8_t cfg[PVPCI_CFG_EXP_SIZE];
+	struct pvpci_bdf devs[256 * 8];
+	size_t n;
+	int r = pvpci_front_scan(f, devs, 256 * 8, &n);
+
+	if (r < 0) {
+		fprintf(stderr, "pvpci front: the backend stopped answering: %s\n", strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char d[200], bdf[PVPCI_BDF_STRLEN];
+		unsigned size;
+
+		r = pvpci_front_read_config(f, &devs[i], cfg, &size);
+		if (r < 0) {
+			fprintf(stderr, "pvpci front: the backend stopped answering: %s\n", strerror(-r));
+			return 1;
+		}
+		if (list_only)
+			printf("%s %s\n", pvpci_bdf_format(&devs[i], bdf), pvpci_describe(cfg, d, sizeof(d)));
+		else
+			pvpci_dump_write(stdout, &devs[i], pvpci_describe(cfg, d, sizeof(d)), cfg, size, NULL);
+	}
+	return 0;
+}
+
+static int front_msi(struct pvpci_front *f, const struct pvpci_bdf *dev, const char *bdf, int argc,
+		     char **argv, bool msix)
+{
+	const char *what = msix ? "MSI-X" : "MSI";
+	long n = 1;
+	int err;
+
+	if (argc >= 1 && !strcmp(argv[0], "disable") && argc == 1) {
+		err = msix ? pvpci_front_disable_msix(f, dev) : pvpci_front_disable_msi(f, dev);
+		if (err)
+			return front_err(msix ? "disable_msix" : "disable_msi", bdf, err);
+		printf("%s %s disabled\n", bdf, what);
+		return 0;
+	}
+	if (argc < 1 || strcmp(argv[0], "enable")) {
+		fprintf(stderr, "pvpci front: %s BDF enable ... | disable\n", msix ? "msix" : "msi");
+		return 2;
+	}
+	if (msix) {
+		struct pvpci_msix_entry e[PVPCI_SH_INFO_MAX_VEC];
+		int k = argc - 1;
+
+		if (k < 1 || k > PVPCI_SH_INFO_MAX_VEC) {
+			fprintf(stderr, "pvpci front: msix BDF enable ENTRY... (1 to 128 entries)\n");
+			return 2;
+		}
+		for (int i = 0; i < k; i++) {
+			if (parse_num(argv[i + 1], 0, 0xffff, &n) < 0) {
+				fprintf(stderr, "pvpci front: '%s' is not a table entry\n", argv[i + 1]);
+				return 2;
+			}
+			e[i] = (struct pvpci_msix_entry){ .entry = (uint16_t)n };
+		}
+		err = pvpci_front_enable_msix(f, dev, e, (unsigned)k);
+		if (err)
+			return front_err("enable_msix", bdf, err);
+		for (int i = 0; i < k; i++)
+			printf("%s MSI-X entry %u: irq %u\n", bdf, e[i].entry, e[i].vector);
+		return 0;
+	}
+	if (argc > 2 || (argc == 2 && parse_num(argv[1], 0, 0xffff, &n) < 0)) {
+		fprintf(stderr, "pvpci front: msi BDF enable [N]\n");
+		return 2;
+	}
+	uint32_t irq = 0;
+
+	err = n == 1 && argc == 1 ? pvpci_front_enable_msi(f, dev, &irq)
+				  : pvpci_front_enable_multi_msi(f, dev, (unsigned)n, &irq);
+	if (err)
+		return front_err(argc == 1 ? "enable_msi" : "enable_multi_msi", bdf, err);
+	if (n == 1)
+		printf("%s MSI: irq %u\n", bdf, irq);
+	else
+		printf("%s MSI: irqs %u-%u\n", bdf, irq, irq + (uint32_t)n - 1);
+	return 0;
+}
+
+static void log_front(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "pvpci front: %s%s\n", level <= 3 ? "error: " : "", msg);
+}
+
+static int cmd_front(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose-requests", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pvpci_front_opts fo = { .log = log_front };
+	const char *sock = getenv("PVPCI_SOCKET"), *sub;
+	struct pvpci_front *f = NULL;
+	struct pvpci_bdf dev;
+	char err[512], bdf[PVPCI_BDF_STRLEN] = "";
+	long domid, off = 0, size = 0, val = 0;
+	int opt, rc;
+
+	if (!sock || !*sock)
+		sock = "/run/pvpci/pvpcid.sock";
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 't':
+			if (parse_num(optarg, 1, 3600000, &val) < 0) {
+				fprintf(stderr, "pvpci front: --timeout takes milliseconds\n");
+				return 2;
+			}
+			fo.timeout_ms = (int)val;
+			break;
+		case 'v': fo.verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || parse_num(argv[0], 0, 0x7fef, &domid) < 0) {
+		fprintf(stderr, "pvpci front: DOMID SUBCOMMAND (lspci, list, read, write, msi, msix)\n");
+		return 2;
+	}
+	sub = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (strcmp(sub, "lspci") && strcmp(sub, "list")) {
+		if (argc < 1 || pvpci_bdf_parse(argv[0], &dev) < 0) {
+			fprintf(stderr, "pvpci front: %s needs a PCI address ([DDDD:]BB:DD.F)\n", sub);
+			return 2;
+		}
+		pvpci_bdf_format(&dev, bdf);
+		bool rw = !strcmp(sub, "read") || !strcmp(sub, "write");
+
+		if (rw && (argc != (sub[0] == 'r' ? 3 : 4) ||
+			   parse_num(argv[1], -0x80000000L, 0x7fffffffL, &off) < 0 ||
+			   parse_num(argv[2], -0x80000000L, 0x7fffffffL, &size) < 0 ||
+			   (argc == 4 && parse_num(argv[3], 0, 0xffffffffL, &val) < 0))) {
+			fprintf(stderr, "pvpci front: read BDF OFFSET SIZE | write BDF OFFSET SIZE VALUE\n");
+			return 2;
+		}
+		if (strcmp(sub, "read") && strcmp(sub, "write") && strcmp(sub, "msi") &&
+		    strcmp(sub, "msix")) {
+			fprintf(stderr, "pvpci front: unknown subcommand '%s'\n", sub);
+			return 2;
+		}
+	}
+	if (pvpci_front_connect(sock, (unsigned)domid, &fo, &f, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpci front: %s\n", err);
+		return 1;
+	}
+	if (!strcmp(sub, "lspci") || !strcmp(sub, "list")) {
+		rc = front_lspci(f, sub[1] == 'i');
+	} else if (!strcmp(sub, "read")) {
+		uint32_t v;
+		int e = pvpci_front_conf_read(f, &dev, (int)off, (int)size, &v);
+
+		if (e)
+			rc = front_err("read", bdf, e);
+		else
+			rc = printf("0x%0*x\n", (int)size * 2, v) < 0;
+	} else if (!strcmp(sub, "write")) {
+		int e = pvpci_front_conf_write(f, &dev, (int)off, (int)size, (uint32_t)val);
+
+		rc = e ? front_err("write", bdf, e) : 0;
+	} else {
+		rc = front_msi(f, &dev, bdf, argc - 1, argv + 1, sub[3] == 'x');
+	}
+	pvpci_front_close(f);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -354,6 +570,8 @@ int main(int argc, char **argv)
 		return cmd_capture(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "restore"))
 		return cmd_save_restore(argc - 1, argv + 1, argv[1][0] == 'r');
+	if (!strcmp(argv[1], "front"))
+		return cmd_front(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -1,0 +1,87 @@
+/*
+ * The backend as a whole: the host functions exported to each domain (a
+ * pvpci_device each, the guest's view through one pciif per domain) and
+ * one event loop serving every connected frontend.  The daemon drives it;
+ * tests embed it.
+ *
+ * A frontend connects through a transport (local: the socket given to
+ * pvpci_backend_listen); its ops are answered as they come, one event
+ * loop for all.  When a frontend goes away its functions are brought back
+ * as its guest found them (D0, reset, saved state restored, a fresh
+ * engine) and wait for its next connection.  Unexport and free restore and
+ * release every function.
+ */
+#ifndef PVPCI_BACKEND_H
+#define PVPCI_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pvpci/bdf.h"
+#include "pvpci/device.h"
+#include "pvpci/hostdev.h"
+#include "pvpci/topology.h"
+
+struct pvpci_backend;
+
+struct pvpci_backend_cfg {
+	struct pvpci_host *host;	/* not owned */
+	enum pvpci_topo_mode mode;
+	struct pvpci_device_opts dev;	/* state dir, engine options, reset, quirks */
+	bool verbose;			/* log every op, as pciback's verbose_request */
+	int aer_timeout_ms;		/* 0: 300 s, as pciback */
+	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
+	void *log_ctx;
+};
+
+int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
+		      size_t errlen);
+/* Drop every frontend, restore and release every function, free b. */
+void pvpci_backend_free(struct pvpci_backend *b);
+
+/*
+ * Export host function host to domain domid at vslot (vpci;
+ * PVPCI_VSLOT_ANY to choose), permissive or not: bind it (saving its
+ * config space), and give the guest a fresh view.  -EBUSY when it is
+ * exported already (to any domain); other errors as pvpci_device_bind and
+ * pvpci_topo_add.  *ret_guest (may be NULL) is where the guest sees it.
+ */
+int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
+			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
+			 size_t errlen);
+/* Restore and release host; -ENOENT when domid does not have it. */
+int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
+			   char *errbuf, size_t errlen);
+
+/* Listen for local frontends on a Unix socket at path. */
+int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen);
+
+/*
+ * The event loop: an fd that is readable when there is work, the longest
+ * the caller may wait before calling dispatch anyway (-1: no deadline),
+ * and one round of work (never blocks).  pvpci_backend_run waits up to
+ * timeout_ms for work and does it.  Return 0 or a negative errno.
+ */
+int pvpci_backend_fd(const struct pvpci_backend *b);
+int pvpci_backend_next_timeout(const struct pvpci_backend *b);
+int pvpci_backend_dispatch(struct pvpci_backend *b);
+int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
+
+/* Frontends connected now. */
+size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
+
+/*
+ * An uncorrectable error on host, reported to its guest as pciback's
+ * pcistub_error_detected and friends do: aer_detected with the channel
+ * state, then mmio or slot reset as the frontend answers, then resume;
+ * each step waits for the frontend's answer up to aer_timeout_ms.  The
+ * outcome is logged.  -ENOENT (not exported), -ENOTCONN (no frontend),
+ * -EOPNOTSUPP (the frontend has no AER handler: pciback would kill the
+ * guest), -EBUSY (one in flight).
+ */
+int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int state);
+/* The last AER sequence's outcome for tests: "detected:need_reset,slotreset:recovered,resume"
+ * and so on; "" when none ran. */
+const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * How a frontend and the backend share the page of struct
+ * pvpci_sharedinfo and kick each other.  A channel is one connected
+ * frontend-backend pair as either side holds it: the mapped page, a way to
+ * notify the other side, and a way to wait for it.  What an op means is
+ * pciif's business, not the transport's.
+ *
+ * Transports:
+ *   local  the frontend creates the page (a sealed memfd) and two eventfds
+ *          (one kick per direction) and hands them to the backend over a
+ *          Unix seqpacket socket (SCM_RIGHTS).  The backend answers with the
+ *          reference and port numbers the frontend publishes as
+ *          `pci-op-ref` and `event-channel`, the way a grant reference and
+ *          an event channel port identify them on Xen.
+ *   xen    grant table and event channel (a later issue).
+ */
+#ifndef PVPCI_TRANSPORT_H
+#define PVPCI_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvpci/pciif.h"
+
+struct pvpci_chan;
+
+struct pvpci_chan_ops {
+	const char *name;
+	/* Kick the other side.  0 or a negative errno (-EPIPE: it is gone). */
+	int (*notify)(struct pvpci_chan *c);
+	/* Consume the kicks that made evt_fd readable; never blocks.  1 when
+	 * there was one, 0 when none, negative errno when the channel broke. */
+	int (*ack)(struct pvpci_chan *c);
+	/* Block until the other side kicks (1), timeout_ms passes (0; -1
+	 * waits for ever) or the other side goes away (-EPIPE). */
+	int (*wait)(struct pvpci_chan *c, int timeout_ms);
+	void (*close)(struct pvpci_chan *c);
+};
+
+struct pvpci_chan {
+	const struct pvpci_chan_ops *ops;
+	struct pvpci_sharedinfo *sh;	/* the mapped page */
+	int evt_fd;			/* readable when kicked, for an event loop */
+	int ctl_fd;			/* readable or hung up when the other side goes; -1: none */
+	unsigned domid;			/* the frontend's domain */
+	uint32_t ref, port;		/* what the store carries: pci-op-ref, event-channel */
+};
+
+static inline int pvpci_chan_notify(struct pvpci_chan *c)
+{
+	return c->ops->notify(c);
+}
+
+static inline int pvpci_chan_ack(struct pvpci_chan *c)
+{
+	return c->ops->ack(c);
+}
+
+static inline int pvpci_chan_wait(struct pvpci_chan *c, int timeout_ms)
+{
+	return c->ops->wait(c, timeout_ms);
+}
+
+static inline void pvpci_chan_close(struct pvpci_chan *c)
+{
+	if (c)
+		c->ops->close(c);
+}
+
+/* ---- local ---- */
+
+#define PVPCI_LOCAL_MAX_ROOTS	32
+
+/*
+ * What the backend tells a frontend that connected: status 0 or a
+ * negative errno with a message, the reference and port it gave the page
+ * and the event channel, and (until the store carries root-N) the root
+ * buses to scan, each domain << 8 | bus.
+ */
+struct pvpci_local_welcome {
+	int32_t status;
+	uint32_t ref, port;
+	uint32_t mode;			/* enum pvpci_topo_mode */
+	uint32_t nroots;
+	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
+	char msg[160];
+};
+
+/*
+ * Frontend: create the page and the eventfds, connect to the backend's
+ * socket at path as domain domid and hand them over; wait at most
+ * timeout_ms for the answer.  On success *ret is a channel whose page is
+ * zeroed and *ret_welcome (may be NULL) holds the answer.  A refusal by
+ * the backend returns its status with its message in errbuf.
+ */
+int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct pvpci_chan **ret,
+			struct pvpci_local_welcome *ret_welcome, char *errbuf, size_t errlen);
+
+/*
+ * Backend: listen on a Unix seqpacket socket at path (an existing socket
+ * file is replaced); returns the listening fd or a negative errno.
+ */
+int pvpci_local_listen(const char *path, char *errbuf, size_t errlen);
+/* Accept one connection (nonblocking, close-on-exec); the fd or -errno
+ * (-EAGAIN when none is waiting). */
+int pvpci_local_accept(int listen_fd);
+/*
+ * Backend: take the frontend's hello on a connection that became
+ * readable, without blocking: validates the page (a memfd of at least one
+ * page, sealed against shrinking, so it cannot vanish under the backend)
+ * and the eventfds, maps the page.  On success *ret owns conn_fd (as its
+ * ctl_fd) and *ret_domid is the domain the frontend says it is.  -EAGAIN:
+ * nothing yet; any other error: a message in errbuf, conn_fd still the
+ * caller's (answer with pvpci_local_refuse, then close it).
+ */
+int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, size_t errlen);
+/* Backend: send the answer (never blocks; a frontend that does not read
+ * it loses it).  0 or a negative errno. */
+int pvpci_local_answer(int conn_fd, const struct pvpci_local_welcome *w);
+
+#endif

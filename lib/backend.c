@@ -1,0 +1,689 @@
+/*
+ * The backend (backend.h): domains, their exported functions and
+ * frontends, and the one epoll loop that serves them.  Ops go to pciif;
+ * the life of each function (bind, guest start and stop, unbind) to
+ * device.c; pages and kicks to the transport.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "pvpci/backend.h"
+#include "pvpci/pciif.h"
+#include "pvpci/transport.h"
+
+#define MAX_PENDING		64	/* connections that have not said hello yet */
+#define HELLO_TIMEOUT_MS	5000
+#define AER_TIMEOUT_MS		300000	/* pciback waits 300 s */
+#define IRQ_BASE		32	/* the local allocator's numbers: 32 .. 32 + 4095 */
+#define IRQ_COUNT		4096
+
+enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL };
+
+struct ev {
+	enum ev_kind kind;
+	void *obj;
+};
+
+struct pending {
+	struct ev ev;
+	int fd;
+	long deadline;
+	struct pending *next;
+};
+
+struct bdev {
+	struct pvpci_device *d;
+	struct pvpci_bdf host, guest;
+	bool permissive;
+};
+
+/* One AER sequence in flight (pciback's common_process, step by step). */
+struct aer_run {
+	bool active;
+	struct pvpci_bdf host;
+	uint32_t cmd;
+	long deadline;
+};
+
+struct dom {
+	unsigned domid;
+	struct pvpci_pciif *pif;
+	struct bdev *devs;
+	size_t ndevs, cap;
+	struct pvpci_chan *chan;
+	struct ev ev_evt, ev_ctl;
+	struct aer_run aer;
+	struct dom *next;
+};
+
+struct pvpci_backend {
+	struct pvpci_backend_cfg cfg;
+	int epfd;
+	int listen_fd;
+	struct ev ev_listen;
+	struct pending *pending;
+	size_t npending;
+	struct dom *doms;
+	struct pvpci_irq_local *irq;
+	uint32_t next_ref;
+	size_t nfronts;
+	char aer_outcome[160];
+};
+
+static void blog(struct pvpci_backend *b, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void blog(struct pvpci_backend *b, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pvpci_vlogf(b->cfg.log, b->cfg.log_ctx, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
+		      size_t errlen)
+{
+	struct pvpci_backend *b = calloc(1, sizeof(*b));
+	int err;
+
+	if (!b)
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	b->cfg = *cfg;
+	if (b->cfg.aer_timeout_ms <= 0)
+		b->cfg.aer_timeout_ms = AER_TIMEOUT_MS;
+	b->listen_fd = -1;
+	b->next_ref = 1;
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (b->epfd < 0) {
+		err = pvpci_errf(errbuf, errlen, -errno, "epoll: %s", strerror(errno));
+		free(b);
+		return err;
+	}
+	err = pvpci_irq_local_new(IRQ_BASE, IRQ_COUNT, &b->irq);
+	if (err) {
+		close(b->epfd);
+		free(b);
+		return pvpci_errf(errbuf, errlen, err, "out of memory");
+	}
+	*ret = b;
+	return 0;
+}
+
+static int ep_add(struct pvpci_backend *b, int fd, uint32_t events, struct ev *ev)
+{
+	struct epoll_event e = { .events = events, .data.ptr = ev };
+
+	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+static void ep_del(struct pvpci_backend *b, int fd)
+{
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static struct dom *dom_find(const struct pvpci_backend *b, unsigned domid)
+{
+	for (struct dom *d = b->doms; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret)
+{
+	struct pvpci_pciif_cfg pc = {
+		.mode = b->cfg.mode,
+		.domid = domid,
+		.irq = &pvpci_irq_local_ops,
+		.irq_ctx = b->irq,
+		.verbose = b->cfg.verbose,
+		.log = b->cfg.log,
+		.log_ctx = b->cfg.log_ctx,
+	};
+	struct dom *d = dom_find(b, domid);
+	int err;
+
+	if (d) {
+		*ret = d;
+		return 0;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	err = pvpci_pciif_new(&pc, &d->pif);
+	if (err) {
+		free(d);
+		return err;
+	}
+	d->domid = domid;
+	d->ev_evt = (struct ev){ EV_EVT, d };
+	d->ev_ctl = (struct ev){ EV_CTL, d };
+	d->next = b->doms;
+	b->doms = d;
+	*ret = d;
+	return 0;
+}
+
+static struct bdev *bdev_find(struct dom *d, const struct pvpci_bdf *host)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (!pvpci_bdf_cmp(&d->devs[i].host, host))
+			return &d->devs[i];
+	return NULL;
+}
+
+/* Where a function goes back to after its guest's frontend left: the same
+ * virtual slot in vpci, so the guest finds it where it was. */
+static int reexport_slot(const struct pvpci_backend *b, const struct bdev *x)
+{
+	return b->cfg.mode == PVPCI_TOPO_VPCI ? (int)x->guest.dev : PVPCI_VSLOT_ANY;
+}
+
+int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
+			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
+			 size_t errlen)
+{
+	struct pvpci_device_opts o = b->cfg.dev;
+	struct pvpci_device *dev = NULL;
+	struct dom *d;
+	struct bdev *x;
+	char bdf[PVPCI_BDF_STRLEN];
+	int err;
+
+	pvpci_bdf_format(host, bdf);
+	for (d = b->doms; d; d = d->next)
+		if (bdev_find(d, host))
+			return pvpci_errf(errbuf, errlen, -EBUSY, "%s is exported to domain %u already", bdf,
+					  d->domid);
+	err = dom_get(b, domid, &d);
+	if (err)
+		return pvpci_errf(errbuf, errlen, err, "out of memory");
+	if (d->ndevs == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 4;
+		struct bdev *n = realloc(d->devs, cap * sizeof(*n));
+
+		if (!n)
+			return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+		d->devs = n;
+		d->cap = cap;
+	}
+	o.cs.permissive = o.cs.permissive || permissive;
+	err = pvpci_device_bind(b->cfg.host, host, &o, &dev, NULL, errbuf, errlen);
+	if (err)
+		return err;
+	err = pvpci_device_guest_start(dev, errbuf, errlen);
+	if (err)
+		goto fail;
+	x = &d->devs[d->ndevs];
+	*x = (struct bdev){ .d = dev, .host = *host, .permissive = permissive };
+	err = pvpci_pciif_export(d->pif, host, vslot, pvpci_device_cs(dev), &x->guest, errbuf, errlen);
+	if (err)
+		goto fail;
+	d->ndevs++;
+	if (ret_guest)
+		*ret_guest = x->guest;
+	blog(b, 6, "%s exported to domain %u at %s", bdf, domid, pvpci_bdf_format(&x->guest, (char[PVPCI_BDF_STRLEN]){ 0 }));
+	return 0;
+fail:
+	pvpci_device_unbind(dev, NULL, 0);
+	return err;
+}
+
+static int bdev_release(struct pvpci_backend *b, struct dom *d, struct bdev *x, char *errbuf,
+			size_t errlen)
+{
+	int err;
+
+	pvpci_pciif_unexport(d->pif, &x->host);
+	err = pvpci_device_unbind(x->d, errbuf, errlen);
+	if (err) {
+		char bdf[PVPCI_BDF_STRLEN];
+
+		blog(b, 3, "%s: %s", pvpci_bdf_format(&x->host, bdf), errbuf ? errbuf : "restore failed");
+	}
+	*x = d->devs[--d->ndevs];
+	return err;
+}
+
+int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
+			   char *errbuf, size_t errlen)
+{
+	struct dom *d = dom_find(b, domid);
+	struct bdev *x = d ? bdev_find(d, host) : NULL;
+	char bdf[PVPCI_BDF_STRLEN];
+
+	if (!x)
+		return pvpci_errf(errbuf, errlen, -ENOENT, "%s is not exported to domain %u",
+				  pvpci_bdf_format(host, bdf), domid);
+	if (d->aer.active && !pvpci_bdf_cmp(&d->aer.host, host))
+		d->aer.active = false;
+	return bdev_release(b, d, x, errbuf, errlen);
+}
+
+/* The guest is gone: each function back to D0, reset, restored, with a
+ * fresh engine, at the same guest address. */
+static void dom_guest_gone(struct pvpci_backend *b, struct dom *d)
+{
+	char err[256], bdf[PVPCI_BDF_STRLEN];
+
+	d->aer.active = false;
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct bdev *x = &d->devs[i];
+
+		pvpci_bdf_format(&x->host, bdf);
+		pvpci_pciif_unexport(d->pif, &x->host);
+		if (pvpci_device_guest_stop(x->d, err, sizeof(err)))
+			blog(b, 3, "%s: after domain %u's frontend left: %s", bdf, d->domid, err);
+		if (pvpci_pciif_export(d->pif, &x->host, reexport_slot(b, x), pvpci_device_cs(x->d),
+				       &x->guest, err, sizeof(err))) {
+			blog(b, 3, "%s: cannot export it again: %s; released", bdf, err);
+			pvpci_device_unbind(x->d, NULL, 0);
+			d->devs[i--] = d->devs[--d->ndevs];
+		}
+	}
+}
+
+static void front_drop(struct pvpci_backend *b, struct dom *d, const char *why)
+{
+	if (!d->chan)
+		return;
+	blog(b, 6, "domain %u: frontend %s", d->domid, why);
+	ep_del(b, d->chan->evt_fd);
+	ep_del(b, d->chan->ctl_fd);
+	pvpci_chan_close(d->chan);
+	d->chan = NULL;
+	b->nfronts--;
+	dom_guest_gone(b, d);
+}
+
+static void dom_free(struct pvpci_backend *b, struct dom *d)
+{
+	front_drop(b, d, "dropped: the backend is stopping");
+	while (d->ndevs)
+		bdev_release(b, d, &d->devs[0], NULL, 0);
+	pvpci_pciif_free(d->pif);
+	free(d->devs);
+	free(d);
+}
+
+static void pending_free(struct pvpci_backend *b, struct pending *p)
+{
+	for (struct pending **pp = &b->pending; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	ep_del(b, p->fd);
+	close(p->fd);
+	b->npending--;
+	free(p);
+}
+
+void pvpci_backend_free(struct pvpci_backend *b)
+{
+	if (!b)
+		return;
+	while (b->pending)
+		pending_free(b, b->pending);
+	while (b->doms) {
+		struct dom *d = b->doms;
+
+		b->doms = d->next;
+		dom_free(b, d);
+	}
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	close(b->epfd);
+	pvpci_irq_local_free(b->irq);
+	free(b);
+}
+
+int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen)
+{
+	int fd, err;
+
+	if (b->listen_fd >= 0)
+		return pvpci_errf(errbuf, errlen, -EBUSY, "already listening");
+	fd = pvpci_local_listen(path, errbuf, errlen);
+	if (fd < 0)
+		return fd;
+	b->ev_listen = (struct ev){ EV_LISTEN, b };
+	err = ep_add(b, fd, EPOLLIN, &b->ev_listen);
+	if (err) {
+		close(fd);
+		return pvpci_errf(errbuf, errlen, err, "epoll: %s", strerror(-err));
+	}
+	b->listen_fd = fd;
+	return 0;
+}
+
+int pvpci_backend_fd(const struct pvpci_backend *b)
+{
+	return b->epfd;
+}
+
+size_t pvpci_backend_nfronts(const struct pvpci_backend *b)
+{
+	return b->nfronts;
+}
+
+static void refuse(int fd, int status, const char *msg)
+{
+	struct pvpci_local_welcome w = { .status = status };
+
+	snprintf(w.msg, sizeof(w.msg), "%.*s", (int)sizeof(w.msg) - 1, msg);	/* cut to fit */
+	pvpci_local_answer(fd, &w);
+}
+
+static void do_accept(struct pvpci_backend *b)
+{
+	for (;;) {
+		int fd = pvpci_local_accept(b->listen_fd);
+		struct pending *p;
+
+		if (fd < 0)
+			return;
+		if (b->npending >= MAX_PENDING || !(p = calloc(1, sizeof(*p)))) {
+			refuse(fd, -EAGAIN, "too many connections waiting; try again");
+			close(fd);
+			continue;
+		}
+		p->fd = fd;
+		p->ev = (struct ev){ EV_PENDING, p };
+		p->deadline = now_ms() + HELLO_TIMEOUT_MS;
+		if (ep_add(b, fd, EPOLLIN, &p->ev)) {
+			close(fd);
+			free(p);
+			continue;
+		}
+		p->next = b->pending;
+		b->pending = p;
+		b->npending++;
+	}
+}
+
+static void do_hello(struct pvpci_backend *b, struct pending *p)
+{
+	struct pvpci_local_welcome w = { .status = 0 };
+	struct pvpci_chan *c;
+	struct dom *d;
+	char err[256];
+	int r = pvpci_local_handshake(p->fd, &c, err, sizeof(err));
+
+	if (r == -EAGAIN)
+		return;
+	if (r) {
+		blog(b, 4, "a frontend's hello was refused: %s", err);
+		refuse(p->fd, r, err);
+		pending_free(b, p);
+		return;
+	}
+	d = dom_find(b, c->domid);
+	if (!d || !d->ndevs || d->chan) {
+		snprintf(err, sizeof(err), d && d->chan ? "domain %u has a frontend connected already"
+							: "no device is exported to domain %u",
+			 c->domid);
+		blog(b, 4, "%s", err);
+		refuse(p->fd, d && d->chan ? -EBUSY : -ENOENT, err);
+		pvpci_chan_close(c);
+		pending_free(b, p);
+		return;
+	}
+	c->ref = b->next_ref++;
+	c->port = c->ref;
+	w.ref = c->ref;
+	w.port = c->port;
+	w.mode = b->cfg.mode;
+	w.nroots = (uint32_t)pvpci_topo_roots(pvpci_pciif_topo(d->pif), w.roots, PVPCI_LOCAL_MAX_ROOTS);
+	if (ep_add(b, c->evt_fd, EPOLLIN, &d->ev_evt) ||
+	    ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &d->ev_ctl) || pvpci_local_answer(p->fd, &w)) {
+		ep_del(b, c->evt_fd);
+		ep_del(b, c->ctl_fd);
+		pvpci_chan_close(c);
+		pending_free(b, p);
+		return;
+	}
+	pending_free(b, p);
+	d->chan = c;
+	b->nfronts++;
+	blog(b, 6, "domain %u: frontend connected (pci-op-ref %u, event-channel %u)", d->domid, c->ref,
+	     c->port);
+}
+
+/* ---- AER ---- */
+
+static const char *ers_name(int32_t r)
+{
+	static const char *const n[] = { "?", "none", "can_recover", "need_reset", "disconnect",
+					 "recovered", "no_aer_driver" };
+
+	return r >= 1 && r <= 6 ? n[r] : "?";
+}
+
+static const char *aer_step(uint32_t cmd)
+{
+	switch (cmd) {
+	case PVPCI_XEN_PCI_OP_aer_detected: return "detected";
+	case PVPCI_XEN_PCI_OP_aer_mmio: return "mmio";
+	case PVPCI_XEN_PCI_OP_aer_slotreset: return "slotreset";
+	default: return "resume";
+	}
+}
+
+static void outcome_add(struct pvpci_backend *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void outcome_add(struct pvpci_backend *b, const char *fmt, ...)
+{
+	size_t n = strlen(b->aer_outcome);
+	va_list ap;
+
+	if (n && n < sizeof(b->aer_outcome) - 1)
+		b->aer_outcome[n++] = ',';
+	va_start(ap, fmt);
+	vsnprintf(b->aer_outcome + n, sizeof(b->aer_outcome) - n, fmt, ap);
+	va_end(ap);
+}
+
+static int aer_post(struct pvpci_backend *b, struct dom *d, uint32_t cmd, int32_t state)
+{
+	int err = pvpci_pciif_aer_post(d->pif, d->chan->sh, &d->aer.host, cmd, state);
+
+	if (err)
+		return err;
+	d->aer.active = true;
+	d->aer.cmd = cmd;
+	d->aer.deadline = now_ms() + b->cfg.aer_timeout_ms;
+	pvpci_chan_notify(d->chan);
+	return 0;
+}
+
+/* The frontend answered step d->aer.cmd with res (or did not: timeout). */
+static void aer_next(struct pvpci_backend *b, struct dom *d, int32_t res, bool timeout)
+{
+	char bdf[PVPCI_BDF_STRLEN];
+	uint32_t next = 0;
+
+	pvpci_bdf_format(&d->aer.host, bdf);
+	d->aer.active = false;
+	if (timeout) {
+		blog(b, 3, "%s: pcifront aer process not responding (domain %u)", bdf, d->domid);
+		outcome_add(b, "%s:timeout", aer_step(d->aer.cmd));
+		return;
+	}
+	outcome_add(b, "%s:%s", aer_step(d->aer.cmd), ers_name(res));
+	switch (d->aer.cmd) {
+	case PVPCI_XEN_PCI_OP_aer_detected:
+		if (res == PVPCI_PCI_ERS_RESULT_CAN_RECOVER)
+			next = PVPCI_XEN_PCI_OP_aer_mmio;
+		else if (res == PVPCI_PCI_ERS_RESULT_NEED_RESET)
+			next = PVPCI_XEN_PCI_OP_aer_slotreset;
+		break;
+	case PVPCI_XEN_PCI_OP_aer_mmio:
+		if (res == PVPCI_PCI_ERS_RESULT_NEED_RESET)
+			next = PVPCI_XEN_PCI_OP_aer_slotreset;
+		else if (res == PVPCI_PCI_ERS_RESULT_RECOVERED)
+			next = PVPCI_XEN_PCI_OP_aer_resume;
+		break;
+	case PVPCI_XEN_PCI_OP_aer_slotreset:
+		if (res == PVPCI_PCI_ERS_RESULT_RECOVERED)
+			next = PVPCI_XEN_PCI_OP_aer_resume;
+		break;
+	default:
+		break;
+	}
+	blog(b, 6, "%s: AER %s: the guest answered %s", bdf, aer_step(d->aer.cmd), ers_name(res));
+	if (next && aer_post(b, d, next, PVPCI_PCI_CHANNEL_IO_NORMAL))
+		outcome_add(b, "%s:not_sent", aer_step(next));
+}
+
+int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int state)
+{
+	struct dom *d;
+	int err;
+
+	for (d = b->doms; d; d = d->next)
+		if (bdev_find(d, host))
+			break;
+	if (!d)
+		return -ENOENT;
+	if (!d->chan)
+		return -ENOTCONN;
+	if (d->aer.active)
+		return -EBUSY;
+	b->aer_outcome[0] = '\0';
+	d->aer.host = *host;
+	err = aer_post(b, d, PVPCI_XEN_PCI_OP_aer_detected, state);
+	if (err == -EOPNOTSUPP) {
+		char bdf[PVPCI_BDF_STRLEN];
+
+		blog(b, 3, "%s: guest %u has no AER driver; pciback would kill it",
+		     pvpci_bdf_format(host, bdf), d->domid);
+		outcome_add(b, "detected:no_handler");
+	}
+	return err;
+}
+
+const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b)
+{
+	return b->aer_outcome;
+}
+
+/* ---- the loop ---- */
+
+static void do_evt(struct pvpci_backend *b, struct dom *d)
+{
+	struct pvpci_sharedinfo *sh;
+	int32_t res;
+	int r = pvpci_chan_ack(d->chan);
+
+	if (r < 0) {
+		front_drop(b, d, "broke its event channel");
+		return;
+	}
+	sh = d->chan->sh;
+	if (pvpci_pciif_serve(d->pif, sh) && pvpci_chan_notify(d->chan) == -EPROTO) {
+		front_drop(b, d, "broke its event channel");
+		return;
+	}
+	if (d->aer.active && pvpci_pciif_aer_poll(d->pif, sh, &res) == 1)
+		aer_next(b, d, res, false);
+}
+
+int pvpci_backend_next_timeout(const struct pvpci_backend *b)
+{
+	long next = -1, now = now_ms();
+
+	for (const struct pending *p = b->pending; p; p = p->next)
+		if (next < 0 || p->deadline < next)
+			next = p->deadline;
+	for (const struct dom *d = b->doms; d; d = d->next)
+		if (d->aer.active && (next < 0 || d->aer.deadline < next))
+			next = d->aer.deadline;
+	if (next < 0)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > 1000000 ? 1000000 : next - now);
+}
+
+static void do_deadlines(struct pvpci_backend *b)
+{
+	long now = now_ms();
+
+	for (struct pending *p = b->pending, *n; p; p = n) {
+		n = p->next;
+		if (p->deadline <= now) {
+			refuse(p->fd, -ETIMEDOUT, "no hello in time");
+			pending_free(b, p);
+		}
+	}
+	for (struct dom *d = b->doms; d; d = d->next)
+		if (d->aer.active && d->aer.deadline <= now && d->chan) {
+			pvpci_pciif_aer_cancel(d->pif, d->chan->sh);
+			aer_next(b, d, PVPCI_PCI_ERS_RESULT_NONE, true);
+		}
+}
+
+int pvpci_backend_dispatch(struct pvpci_backend *b)
+{
+	struct epoll_event evs[32];
+	int n = epoll_wait(b->epfd, evs, 32, 0);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct ev *ev = evs[i].data.ptr;
+		struct dom *d = ev->obj;
+
+		switch (ev->kind) {
+		case EV_LISTEN:
+			do_accept(b);
+			break;
+		case EV_PENDING:
+			do_hello(b, ev->obj);
+			break;
+		case EV_EVT:
+			if (d->chan)
+				do_evt(b, d);
+			break;
+		case EV_CTL:
+			/* Closing the channel removes both of its fds from the
+			 * set, so a later event of this round for it is stale:
+			 * d->chan is NULL then and the EV_EVT case skips it. */
+			if (d->chan)
+				front_drop(b, d, "went away");
+			break;
+		}
+	}
+	do_deadlines(b);
+	return 0;
+}
+
+int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms)
+{
+	struct epoll_event e;
+	int next = pvpci_backend_next_timeout(b), n;
+
+	if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
+		timeout_ms = next;
+	n = epoll_wait(b->epfd, &e, 1, timeout_ms);	/* only to sleep: the event stays ready */
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	return pvpci_backend_dispatch(b);
+}
