@@ -197,6 +197,10 @@ int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host)
 		return -ENOENT;
 	intr_off(p, f, &f->msix);
 	intr_off(p, f, &f->msi);
+	/* Its AER request is void: nobody will answer it (the frontend that
+	 * had it went away), and a new one must not be refused -EBUSY. */
+	if (p->aer_pending && !pvpci_bdf_cmp(&p->aer_host, host))
+		p->aer_pending = false;
 	free(f);
 	return 0;
 }

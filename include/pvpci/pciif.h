@@ -150,8 +150,9 @@ const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p);
  */
 int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *host, int vslot,
 		       struct pvpci_cs *cs, struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
-/* Disable MSI / MSI-X the ops enabled, give their interrupts back and
- * forget host.  -ENOENT when it was not exported. */
+/* Disable MSI / MSI-X the ops enabled, give their interrupts back, drop
+ * an AER request posted for host and forget host.  -ENOENT when it was not
+ * exported. */
 int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
 
 /*

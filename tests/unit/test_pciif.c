@@ -1018,6 +1018,20 @@ static void aer(enum pvpci_topo_mode mode)
 	assert_int_equal(pvpci_pciif_aer_poll(e->p, sh, &res), 1);
 	assert_int_equal(res, PVPCI_PCI_ERS_RESULT_RECOVERED);
 
+	/* Unexporting the function of a request in flight drops the request:
+	 * its frontend is gone, and the next one must not be refused -EBUSY. */
+	assert_int_equal(pvpci_pciif_aer_post(e->p, sh, &e->host[0], PVPCI_XEN_PCI_OP_aer_detected, 2), 0);
+	assert_int_equal(pvpci_pciif_unexport(e->p, &e->host[1]), 0);
+	assert_int_equal(pvpci_pciif_aer_post(e->p, sh, &e->host[0], PVPCI_XEN_PCI_OP_aer_detected, 2),
+			 -EBUSY);	/* another function's going changes nothing */
+	assert_int_equal(pvpci_pciif_unexport(e->p, &e->host[0]), 0);
+	assert_int_equal(pvpci_pciif_aer_poll(e->p, sh, &res), 0);
+	assert_int_equal(pvpci_pciif_export(e->p, &e->host[0], PVPCI_VSLOT_ANY, e->cs[0], NULL, NULL, 0),
+			 0);
+	assert_int_equal(pvpci_pciif_aer_post(e->p, sh, &e->host[0], PVPCI_XEN_PCI_OP_aer_detected, 2), 0);
+	fe_answer(sh, PVPCI_PCI_ERS_RESULT_RECOVERED);
+	assert_int_equal(pvpci_pciif_aer_poll(e->p, sh, &res), 1);
+
 	/* The handler flag goes away: refused again. */
 	sh->flags = 0;
 	assert_int_equal(pvpci_pciif_aer_post(e->p, sh, &e->host[0], PVPCI_XEN_PCI_OP_aer_slotreset, 0),
