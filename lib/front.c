@@ -139,7 +139,8 @@ static long now_ms(void)
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
 }
 
-static void op_log(struct pvpci_front *f, const struct pvpci_op *op)
+/* op is the answer; sent_value what value was when it went. */
+static void op_log(struct pvpci_front *f, const struct pvpci_op *op, uint32_t sent_value)
 {
 	char b[PVPCI_BDF_STRLEN];
 	struct pvpci_bdf d = { .domain = op->domain & 0xffff, .bus = op->bus & 0xff,
@@ -152,13 +153,14 @@ static void op_log(struct pvpci_front *f, const struct pvpci_op *op)
 		     op->cmd == PVPCI_XEN_PCI_OP_conf_read ? " = " : " <- ", op->value, op->err,
 		     pvpci_err_str(op->err));
 	else
-		flog(f, 7, "%s: %s value %u info %u -> %d, value %u", b, name ? name : "?", op->value,
+		flog(f, 7, "%s: %s value %u info %u -> %d, value %u", b, name ? name : "?", sent_value,
 		     op->info, op->err, op->value);
 }
 
 int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op)
 {
 	struct pvpci_sharedinfo *sh = f->c->sh;
+	uint32_t sent_value = op->value;
 	long deadline;
 	int r;
 
@@ -192,7 +194,7 @@ int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op)
 	answer_aer(f);	/* one may have come with the answer (pcifront reschedules it) */
 	memcpy(op, &sh->op, sizeof(*op));
 	if (f->o.verbose)
-		op_log(f, op);
+		op_log(f, op, sent_value);
 	return op->err;
 }
 
