@@ -581,6 +581,14 @@ int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int
 	return err;
 }
 
+bool pvpci_backend_aer_busy(const struct pvpci_backend *b)
+{
+	for (const struct dom *d = b->doms; d; d = d->next)
+		if (d->aer.active)
+			return true;
+	return false;
+}
+
 const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b)
 {
 	return b->aer_outcome;

@@ -80,6 +80,10 @@ size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
  * guest), -EBUSY (one in flight).
  */
 int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int state);
+/* Whether an AER sequence pvpci_backend_aer started still waits for a
+ * frontend's answer (it ends when the frontend answers the last step, a
+ * step times out, or the frontend goes away). */
+bool pvpci_backend_aer_busy(const struct pvpci_backend *b);
 /* The last AER sequence's outcome for tests: "detected:need_reset,slotreset:recovered,resume"
  * and so on; "" when none ran. */
 const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b);
