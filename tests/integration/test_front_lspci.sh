@@ -9,35 +9,11 @@
 # TAP on stdout; every process under a time limit; the daemon is waited for,
 # never slept on.
 set -u
-src=${PVPCI_SRC:?}
-bin=${PVPCI_BIN:?}
+. "${PVPCI_SRC:?}/tests/integration/tap_daemon.sh"
 shared=${PVPCI_SHARED:-$src/../shared}
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 files=$(ls "$src"/fixtures/*.lspci 2>/dev/null)
 [ -d "$shared/fixtures/pciutils" ] && files="$files $(ls "$shared"/fixtures/pciutils/*)"
-
-# Start pvpcid in the background; it returns once it serves.
-start() {
-	rm -f "$tmp/pid" "$tmp/sock"
-	mkdir -p "$tmp/state"
-	timeout 30 "$bin/pvpcid" --background --pidfile "$tmp/pid" --socket "$tmp/sock" \
-		--state-dir "$tmp/state" "$@" 2>>"$tmp/daemon.log" && pid=$(cat "$tmp/pid")
-}
-# SIGTERM and wait (bounded) for it to restore everything and exit.
-stop() {
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	timeout 20 tail --pid="$pid" -f /dev/null
-	pid=
-}
 
 for f in $files; do
 	name=$(basename "$f")
@@ -120,5 +96,4 @@ EOF
 	done
 done
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done
