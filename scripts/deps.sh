@@ -3,6 +3,8 @@
 # they are missing.  Needs root (or sudo) only when something is missing.
 set -e
 pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids libxen-dev"
+# pvpci-stored's real clients in its tests: the xenstore tools, test-xenstore.
+pkgs="$pkgs xenstore-utils xen-utils-4.17"
 [ "${1:-}" = "--check-only" ] && check_only=1 || check_only=
 missing=
 for p in $pkgs; do
