@@ -13,18 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errmsg.h"
 #include "pvpci/backend.h"
 #include "pvpci/pciif.h"
 #include "pvpci/transport.h"
 
 #define MAX_PENDING		64	/* connections that have not said hello yet */
+#define MAX_GRANTS		256	/* pages granted and not connected yet */
 #define HELLO_TIMEOUT_MS	5000
 #define AER_TIMEOUT_MS		300000	/* pciback waits 300 s */
 #define IRQ_BASE		32	/* the local allocator's numbers: 32 .. 32 + 4095 */
 #define IRQ_COUNT		4096
 
-enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL };
+enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL, EV_GRANT };
 
 struct ev {
 	enum ev_kind kind;
@@ -36,6 +38,13 @@ struct pending {
 	int fd;
 	long deadline;
 	struct pending *next;
+};
+
+/* A page and event channel a frontend granted, not yet connected (via_store). */
+struct grant {
+	struct ev ev;
+	struct pvpci_chan *c;
+	struct grant *next;
 };
 
 struct bdev {
@@ -70,6 +79,8 @@ struct pvpci_backend {
 	struct ev ev_listen;
 	struct pending *pending;
 	size_t npending;
+	struct grant *grants;
+	size_t ngrants;
 	struct dom *doms;
 	struct pvpci_irq_local *irq;
 	uint32_t next_ref;
@@ -87,14 +98,6 @@ static void blog(struct pvpci_backend *b, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	pvpci_vlogf(b->cfg.log, b->cfg.log_ctx, level, NULL, fmt, ap);
 	va_end(ap);
-}
-
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
 }
 
 int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
@@ -313,6 +316,18 @@ static void front_drop(struct pvpci_backend *b, struct dom *d, const char *why)
 	dom_guest_gone(b, d);
 }
 
+void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid)
+{
+	struct dom *d = dom_find(b, domid);
+
+	if (!d)
+		return;
+	front_drop(b, d, "dropped: its functions are released");
+	d->aer.active = false;
+	while (d->ndevs)
+		bdev_release(b, d, &d->devs[0], NULL, 0);
+}
+
 static void dom_free(struct pvpci_backend *b, struct dom *d)
 {
 	front_drop(b, d, "dropped: the backend is stopping");
@@ -321,6 +336,22 @@ static void dom_free(struct pvpci_backend *b, struct dom *d)
 	pvpci_pciif_free(d->pif);
 	free(d->devs);
 	free(d);
+}
+
+/* Forget g; its channel goes with it unless the caller took it (g->c NULL). */
+static void grant_free(struct pvpci_backend *b, struct grant *g)
+{
+	for (struct grant **pp = &b->grants; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	if (g->c) {
+		ep_del(b, g->c->ctl_fd);
+		pvpci_chan_close(g->c);
+	}
+	b->ngrants--;
+	free(g);
 }
 
 static void pending_free(struct pvpci_backend *b, struct pending *p)
@@ -342,6 +373,8 @@ void pvpci_backend_free(struct pvpci_backend *b)
 		return;
 	while (b->pending)
 		pending_free(b, b->pending);
+	while (b->grants)
+		grant_free(b, b->grants);
 	while (b->doms) {
 		struct dom *d = b->doms;
 
@@ -407,7 +440,7 @@ static void do_accept(struct pvpci_backend *b)
 		}
 		p->fd = fd;
 		p->ev = (struct ev){ EV_PENDING, p };
-		p->deadline = now_ms() + HELLO_TIMEOUT_MS;
+		p->deadline = pvpci_now_ms() + HELLO_TIMEOUT_MS;
 		if (ep_add(b, fd, EPOLLIN, &p->ev)) {
 			close(fd);
 			free(p);
@@ -419,9 +452,12 @@ static void do_accept(struct pvpci_backend *b)
 	}
 }
 
+static int welcome(struct pvpci_backend *b, int fd, const struct pvpci_chan *c, const struct dom *d);
+static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan *c);
+static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_chan *c);
+
 static void do_hello(struct pvpci_backend *b, struct pending *p)
 {
-	struct pvpci_local_welcome w = { .status = 0 };
 	struct pvpci_chan *c;
 	struct dom *d;
 	char err[256];
@@ -435,6 +471,10 @@ static void do_hello(struct pvpci_backend *b, struct pending *p)
 		pending_free(b, p);
 		return;
 	}
+	if (b->cfg.via_store) {
+		grant_add(b, p, c);
+		return;
+	}
 	d = dom_find(b, c->domid);
 	if (!d || !d->ndevs || d->chan) {
 		snprintf(err, sizeof(err), d && d->chan ? "domain %u has a frontend connected already"
@@ -446,25 +486,133 @@ static void do_hello(struct pvpci_backend *b, struct pending *p)
 		pending_free(b, p);
 		return;
 	}
-	c->ref = b->next_ref++;
-	c->port = c->ref;
-	w.ref = c->ref;
-	w.port = c->port;
-	w.mode = b->cfg.mode;
-	w.nroots = (uint32_t)pvpci_topo_roots(pvpci_pciif_topo(d->pif), w.roots, PVPCI_LOCAL_MAX_ROOTS);
-	if (ep_add(b, c->evt_fd, EPOLLIN, &d->ev_evt) ||
-	    ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &d->ev_ctl) || pvpci_local_answer(p->fd, &w)) {
-		ep_del(b, c->evt_fd);
-		ep_del(b, c->ctl_fd);
+	c->ref = c->port = b->next_ref++;
+	if (welcome(b, p->fd, c, d) || dom_attach(b, d, c))
 		pvpci_chan_close(c);
-		pending_free(b, p);
-		return;
-	}
 	pending_free(b, p);
+}
+
+/* Answer a hello: the numbers of the grant and, when connecting at once,
+ * the roots to scan. */
+static int welcome(struct pvpci_backend *b, int fd, const struct pvpci_chan *c, const struct dom *d)
+{
+	struct pvpci_local_welcome w = { .status = 0, .ref = c->ref, .port = c->port,
+					 .mode = b->cfg.mode };
+
+	if (d)
+		w.nroots = (uint32_t)pvpci_topo_roots(pvpci_pciif_topo(d->pif), w.roots,
+						      PVPCI_LOCAL_MAX_ROOTS);
+	return pvpci_local_answer(fd, &w);
+}
+
+/* d's frontend is c from now on; on failure c stays the caller's. */
+static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan *c)
+{
+	int err = ep_add(b, c->evt_fd, EPOLLIN, &d->ev_evt);
+
+	if (!err)
+		err = ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &d->ev_ctl);
+	if (err) {
+		ep_del(b, c->evt_fd);
+		return err;
+	}
 	d->chan = c;
 	b->nfronts++;
 	blog(b, 6, "domain %u: frontend connected (pci-op-ref %u, event-channel %u)", d->domid, c->ref,
 	     c->port);
+	return 0;
+}
+
+static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_chan *c)
+{
+	struct grant *g = b->ngrants < MAX_GRANTS ? calloc(1, sizeof(*g)) : NULL;
+
+	if (!g) {
+		refuse(p->fd, -ENOSPC, "too many grants waiting to be connected");
+		pvpci_chan_close(c);
+		pending_free(b, p);
+		return;
+	}
+	c->ref = c->port = b->next_ref++;
+	g->c = c;
+	g->ev = (struct ev){ EV_GRANT, g };
+	if (ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &g->ev) || welcome(b, p->fd, c, NULL)) {
+		ep_del(b, c->ctl_fd);
+		pvpci_chan_close(c);
+		free(g);
+	} else {
+		g->next = b->grants;
+		b->grants = g;
+		b->ngrants++;
+		blog(b, 7, "domain %u granted pci-op-ref %u, event-channel %u", c->domid, c->ref, c->port);
+	}
+	pending_free(b, p);
+}
+
+int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
+			  char *errbuf, size_t errlen)
+{
+	struct dom *d = dom_find(b, domid);
+	struct grant *g;
+	struct pvpci_chan *c;
+	int err;
+
+	for (g = b->grants; g; g = g->next)
+		if (g->c->domid == domid && g->c->ref == ref && g->c->port == port)
+			break;
+	if (!g)
+		return pvpci_errf(errbuf, errlen, -ENOENT,
+				  "domain %u granted no page %u with event channel %u", domid, ref, port);
+	if (!d || !d->ndevs)
+		return pvpci_errf(errbuf, errlen, -ENODEV, "no device is exported to domain %u", domid);
+	if (d->chan)
+		return pvpci_errf(errbuf, errlen, -EBUSY, "domain %u is connected already", domid);
+	c = g->c;
+	ep_del(b, c->ctl_fd);
+	g->c = NULL;
+	grant_free(b, g);
+	err = dom_attach(b, d, c);
+	if (err) {
+		pvpci_chan_close(c);
+		return pvpci_errf(errbuf, errlen, err, "epoll: %s", strerror(-err));
+	}
+	return 0;
+}
+
+void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid)
+{
+	struct dom *d = dom_find(b, domid);
+
+	if (d)
+		front_drop(b, d, "disconnected");
+}
+
+bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid)
+{
+	const struct dom *d = dom_find(b, domid);
+
+	return d && d->chan;
+}
+
+int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
+			  const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host)
+{
+	const struct dom *d = dom_find(b, domid);
+
+	for (size_t i = 0; d && i < d->ndevs; i++)
+		if (!pvpci_bdf_cmp(&d->devs[i].guest, guest)) {
+			*ret_host = d->devs[i].host;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,
+			   size_t max)
+{
+	const struct dom *d = dom_find(b, domid);
+
+	return d ? pvpci_topo_roots(pvpci_pciif_topo(d->pif), ret, max) : 0;
 }
 
 /* ---- AER ---- */
@@ -510,7 +658,7 @@ static int aer_post(struct pvpci_backend *b, struct dom *d, uint32_t cmd, int32_
 		return err;
 	d->aer.active = true;
 	d->aer.cmd = cmd;
-	d->aer.deadline = now_ms() + b->cfg.aer_timeout_ms;
+	d->aer.deadline = pvpci_now_ms() + b->cfg.aer_timeout_ms;
 	pvpci_chan_notify(d->chan);
 	return 0;
 }
@@ -617,7 +765,7 @@ static void do_evt(struct pvpci_backend *b, struct dom *d)
 
 int pvpci_backend_next_timeout(const struct pvpci_backend *b)
 {
-	long next = -1, now = now_ms();
+	long next = -1, now = pvpci_now_ms();
 
 	for (const struct pending *p = b->pending; p; p = p->next)
 		if (next < 0 || p->deadline < next)
@@ -632,7 +780,7 @@ int pvpci_backend_next_timeout(const struct pvpci_backend *b)
 
 static void do_deadlines(struct pvpci_backend *b)
 {
-	long now = now_ms();
+	long now = pvpci_now_ms();
 
 	for (struct pending *p = b->pending, *n; p; p = n) {
 		n = p->next;
@@ -669,6 +817,10 @@ int pvpci_backend_dispatch(struct pvpci_backend *b)
 		case EV_EVT:
 			if (d->chan)
 				do_evt(b, d);
+			break;
+		case EV_GRANT:
+			/* The frontend went before xenbus connected it. */
+			grant_free(b, ev->obj);
 			break;
 		case EV_CTL:
 			/* Closing the channel removes both of its fds from the

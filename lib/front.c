@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "errmsg.h"
 #include "pvpci/front.h"
 
@@ -37,6 +38,12 @@ static void flog(struct pvpci_front *f, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void pvpci_front_set_roots(struct pvpci_front *f, const uint32_t *roots, size_t n)
+{
+	f->nroots = n < PVPCI_LOCAL_MAX_ROOTS ? n : PVPCI_LOCAL_MAX_ROOTS;
+	memcpy(f->roots, roots, f->nroots * sizeof(*roots));
+}
+
 int pvpci_front_new(struct pvpci_chan *c, const uint32_t *roots, size_t nroots,
 		    const struct pvpci_front_opts *o, struct pvpci_front **ret)
 {
@@ -49,8 +56,7 @@ int pvpci_front_new(struct pvpci_chan *c, const uint32_t *roots, size_t nroots,
 		f->o = *o;
 	if (f->o.timeout_ms <= 0)
 		f->o.timeout_ms = DEFAULT_TIMEOUT_MS;
-	f->nroots = nroots < PVPCI_LOCAL_MAX_ROOTS ? nroots : PVPCI_LOCAL_MAX_ROOTS;
-	memcpy(f->roots, roots, f->nroots * sizeof(*roots));
+	pvpci_front_set_roots(f, roots, nroots);
 	*ret = f;
 	return 0;
 }
@@ -131,14 +137,6 @@ static int answer_aer(struct pvpci_front *f)
 	return 1;
 }
 
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
-}
-
 /* op is the answer; sent_value what value was when it went. */
 static void op_log(struct pvpci_front *f, const struct pvpci_op *op, uint32_t sent_value)
 {
@@ -171,9 +169,9 @@ int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op)
 	memcpy(&sh->op, op, sizeof(*op));
 	__atomic_fetch_or(&sh->flags, PVPCI_XEN_PCIF_active, __ATOMIC_RELEASE);
 	r = pvpci_chan_notify(f->c);
-	deadline = now_ms() + f->o.timeout_ms;
+	deadline = pvpci_now_ms() + f->o.timeout_ms;
 	while (!r && (flags_load(sh) & PVPCI_XEN_PCIF_active)) {
-		long left = deadline - now_ms();
+		long left = deadline - pvpci_now_ms();
 
 		answer_aer(f);
 		if (left <= 0) {

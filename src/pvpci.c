@@ -19,6 +19,13 @@
 #include "pvpci/saverestore.h"
 #include "pvpci/statefile.h"
 #include "pvpci/view.h"
+#include "pvpci/xenbus.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <xenstore.h>
 
 #define MAX_DEVS 1024
 
@@ -38,14 +45,17 @@ static void usage(FILE *f)
 		"        bring each function to D0, reset it (refused when no reset is available\n"
 		"        unless --no-reset-ok), and write back what save kept\n"
 		"\n"
-		"  front [--socket PATH] [--timeout MS] [--verbose-requests] DOMID SUBCOMMAND\n"
-		"        a user-space pcifront for domain DOMID, through the protocol:\n"
+		"  front [--socket PATH] [--store PATH] [--timeout MS] [--verbose-requests] DOMID SUBCOMMAND\n"
+		"        a user-space pcifront for domain DOMID, through the protocol; with a store\n"
+		"        ($XENSTORED_PATH or --store) it connects through xenbus as pcifront does:\n"
 		"          lspci                              every visible function, lspci -xxxx text\n"
 		"          list                               the functions found on the root buses\n"
 		"          read BDF OFFSET SIZE               one config read\n"
 		"          write BDF OFFSET SIZE VALUE        one config write\n"
 		"          msi BDF enable [N] | disable       MSI (N > 1: multi-message)\n"
 		"          msix BDF enable ENTRY... | disable MSI-X with these table entries\n"
+		"          run                                stay connected, follow hot attach and detach\n"
+		"                                             (list after each rescan) until SIGTERM\n"
 		"        (socket: $PVPCI_SOCKET or /run/pvpci/pvpcid.sock)\n"
 		"\n"
 		"host SPEC: sysfs[:ROOT] (default, read-only), sim:FILE (lspci -x/-xxx/-xxxx text\n"
@@ -469,18 +479,72 @@ static void log_front(void *ctx, int level, const char *msg)
 	fprintf(stderr, "pvpci front: %s%s\n", level <= 3 ? "error: " : "", msg);
 }
 
+/* `front DOMID run`: a frontend that stays, as a guest's pcifront does:
+ * answers the backend's reconfigurations and prints what it finds after
+ * each rescan, until SIGTERM / SIGINT or the backend closes. */
+static int front_run(struct pvpci_xbfront *x)
+{
+	struct pvpci_front *f = pvpci_xbfront_front(x);
+	sigset_t sigs;
+	int sfd, rc = 0;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0)
+		return 1;
+	printf("connected\n");
+	rc = front_lspci(f, true);
+	fflush(stdout);
+	while (!rc) {
+		struct pollfd p[3] = {
+			{ .fd = pvpci_xbfront_fd(x), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = pvpci_front_chan(f)->ctl_fd, .events = POLLIN },
+		};
+		int r;
+
+		if (poll(p, 3, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		if (p[2].revents & (POLLHUP | POLLERR)) {
+			fprintf(stderr, "pvpci front: the backend went away\n");
+			rc = 1;
+			break;
+		}
+		r = pvpci_xbfront_dispatch(x);
+		if (r < 0) {
+			printf("backend closing\n");
+			break;
+		}
+		if (r == 1) {
+			printf("rescanned\n");
+			rc = front_lspci(f, true);
+		}
+		fflush(stdout);
+	}
+	close(sfd);
+	return rc;
+}
+
 static int cmd_front(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "verbose-requests", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pvpci_front_opts fo = { .log = log_front };
-	const char *sock = getenv("PVPCI_SOCKET"), *sub;
+	const char *sock = getenv("PVPCI_SOCKET"), *sub, *store = getenv("XENSTORED_PATH");
 	struct pvpci_front *f = NULL;
+	struct pvpci_xbfront *xb = NULL;
+	struct xs_handle *xs = NULL;
 	struct pvpci_bdf dev;
 	char err[512], bdf[PVPCI_BDF_STRLEN] = "";
 	long domid, off = 0, size = 0, val = 0;
@@ -491,6 +555,7 @@ static int cmd_front(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
+		case 'S': store = optarg; break;
 		case 't':
 			if (parse_num(optarg, 1, 3600000, &val) < 0) {
 				fprintf(stderr, "pvpci front: --timeout takes milliseconds\n");
@@ -512,7 +577,11 @@ static int cmd_front(int argc, char **argv)
 	sub = argv[1];
 	argc -= 2;
 	argv += 2;
-	if (strcmp(sub, "lspci") && strcmp(sub, "list")) {
+	if (!strcmp(sub, "run") && (!store || !*store)) {
+		fprintf(stderr, "pvpci front: run follows xenbus: give --store or $XENSTORED_PATH\n");
+		return 2;
+	}
+	if (strcmp(sub, "lspci") && strcmp(sub, "list") && strcmp(sub, "run")) {
 		if (argc < 1 || pvpci_bdf_parse(argv[0], &dev) < 0) {
 			fprintf(stderr, "pvpci front: %s needs a PCI address ([DDDD:]BB:DD.F)\n", sub);
 			return 2;
@@ -533,11 +602,28 @@ static int cmd_front(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (pvpci_front_connect(sock, (unsigned)domid, &fo, &f, err, sizeof(err)) < 0) {
+	if (store && *store) {
+		setenv("XENSTORED_PATH", store, 1);
+		xs = xs_open(0);
+		if (!xs) {
+			fprintf(stderr, "pvpci front: cannot connect to the store at %s: %s\n", store,
+				strerror(errno));
+			return 1;
+		}
+		if (pvpci_xbfront_open(xs, (unsigned)domid, sock, &fo, fo.timeout_ms ? fo.timeout_ms : 10000,
+				       &xb, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpci front: %s\n", err);
+			xs_close(xs);
+			return 1;
+		}
+		f = pvpci_xbfront_front(xb);
+	} else if (pvpci_front_connect(sock, (unsigned)domid, &fo, &f, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpci front: %s\n", err);
 		return 1;
 	}
-	if (!strcmp(sub, "lspci") || !strcmp(sub, "list")) {
+	if (!strcmp(sub, "run")) {
+		rc = front_run(xb);
+	} else if (!strcmp(sub, "lspci") || !strcmp(sub, "list")) {
 		rc = front_lspci(f, sub[1] == 'i');
 	} else if (!strcmp(sub, "read")) {
 		uint32_t v;
@@ -554,7 +640,12 @@ static int cmd_front(int argc, char **argv)
 	} else {
 		rc = front_msi(f, &dev, bdf, argc - 1, argv + 1, sub[3] == 'x');
 	}
-	pvpci_front_close(f);
+	if (xb) {
+		pvpci_xbfront_close(xb);
+		xs_close(xs);
+	} else {
+		pvpci_front_close(f);
+	}
 	return rc;
 }
 

@@ -6,21 +6,21 @@
  * Exit codes: 0 clean shutdown, 1 failure, 2 bad usage.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pvpci/backend.h"
+#include "pvpci/daemon.h"
 #include "pvpci/quirks.h"
 #include "pvpci/statefile.h"
+#include "pvpci/xenbus.h"
+
+#include <xenstore.h>
 
 #define MAX_EXPORTS 256
 #define DEFAULT_SOCKET "/run/pvpci/pvpcid.sock"
@@ -32,7 +32,9 @@ static void usage(FILE *f)
 		"  --host SPEC            sysfs[:ROOT] (default), sim:FILE, shadow:SPEC\n"
 		"  --mode passthrough|vpci  where guests see their functions (default vpci)\n"
 		"  --socket PATH          local frontends connect here ($PVPCI_SOCKET or " DEFAULT_SOCKET ")\n"
-		"  --export DOMID:BDF[@VSLOT][,permissive=1]  export a function (repeatable)\n"
+		"  --store PATH           follow the toolstack through the xenstore at PATH (pvpci-stored's\n"
+		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export\n"
+		"  --export DOMID:BDF[@VSLOT][,permissive=1]  export a function without a store (repeatable)\n"
 		"  --state-dir DIR        saved config space ($PVPCI_STATE_DIR or " PVPCI_STATE_DIR_DEFAULT ")\n"
 		"  --permissive           every function takes writes to bytes no register covers\n"
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
@@ -47,17 +49,6 @@ struct exp {
 	int vslot;
 	bool permissive;
 };
-
-static bool verbose;
-
-static void log_stderr(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	if (level >= 7 && !verbose)
-		return;
-	fprintf(stderr, "pvpcid: %s%s\n",
-		level <= 3 ? "error: " : level == 4 ? "warning: " : "", msg);
-}
 
 /* DOMID:BDF[@VSLOT][,permissive=1] */
 static int parse_export(const char *s, struct exp *e)
@@ -100,46 +91,6 @@ static void sleep_us(void *ctx, unsigned usecs)
 		;
 }
 
-/* --background: the parent waits (bounded) until the child serves, so that
- * whoever started us may connect at once when we return. */
-static int go_background(const char *pidfile, int *ret_ready_fd)
-{
-	int p[2];
-	pid_t pid;
-	char c;
-	struct pollfd pf;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		close(p[0]);
-		setsid();
-		*ret_ready_fd = p[1];
-		return 0;
-	}
-	close(p[1]);
-	pf = (struct pollfd){ .fd = p[0], .events = POLLIN };
-	if (poll(&pf, 1, 30000) == 1 && read(p[0], &c, 1) == 1 && c == 'R') {
-		if (pidfile) {
-			FILE *f = fopen(pidfile, "w");
-
-			if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f)) {
-				fprintf(stderr, "pvpcid: %s: %s\n", pidfile, strerror(errno));
-				kill(pid, SIGTERM);
-				_exit(1);
-			}
-		}
-		_exit(0);
-	}
-	fprintf(stderr, "pvpcid: the daemon did not start\n");
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -147,6 +98,7 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "export", required_argument, NULL, 'e' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "permissive", no_argument, NULL, 'p' },
 		{ "quirks", required_argument, NULL, 'q' },
@@ -159,12 +111,16 @@ int main(int argc, char **argv)
 	};
 	static struct exp exps[MAX_EXPORTS];
 	const char *host_spec = "sysfs", *sock = getenv("PVPCI_SOCKET"), *quirks_path = NULL;
-	const char *pidfile = NULL;
+	const char *pidfile = NULL, *store = NULL;
+	struct xs_handle *xs = NULL;
+	struct pvpci_xbback *xb = NULL;
+	static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
 	struct pvpci_backend_cfg cfg = {
 		.mode = PVPCI_TOPO_VPCI,
-		.log = log_stderr,
+		.log = pvpci_daemon_log_stderr,
+		.log_ctx = &lg,
 		.dev = { .reset = PVPCI_SR_RESET_IF_AVAILABLE,
-			 .cs = { .log = log_stderr, .delay = sleep_us } },
+			 .cs = { .log = pvpci_daemon_log_stderr, .log_ctx = &lg, .delay = sleep_us } },
 	};
 	struct pvpci_quirks *quirks = NULL;
 	struct pvpci_backend *b = NULL;
@@ -173,7 +129,6 @@ int main(int argc, char **argv)
 	bool background = false;
 	char err[1024];
 	int opt, rc = 1, sfd = -1, ready_fd = -1;
-	sigset_t sigs;
 
 	if (!sock || !*sock)
 		sock = DEFAULT_SOCKET;
@@ -187,6 +142,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's': sock = optarg; break;
+		case 'S': store = optarg; break;
 		case 'e':
 			if (nexp == MAX_EXPORTS || parse_export(optarg, &exps[nexp]) < 0) {
 				fprintf(stderr, "pvpcid: --export %s: expected DOMID:BDF[@VSLOT][,permissive=1]\n",
@@ -198,7 +154,7 @@ int main(int argc, char **argv)
 		case 'd': cfg.dev.state_dir = optarg; break;
 		case 'p': cfg.dev.cs.permissive = true; break;
 		case 'q': quirks_path = optarg; break;
-		case 'v': cfg.verbose = verbose = true; break;
+		case 'v': cfg.verbose = lg.verbose = true; break;
 		case 'A': cfg.aer_timeout_ms = atoi(optarg); break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
@@ -210,6 +166,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!store && !nexp && getenv("XENSTORED_PATH"))
+		store = getenv("XENSTORED_PATH");
+	if (store && nexp) {
+		fprintf(stderr, "pvpcid: --export is for running without a store; with one, attach with\n"
+				"        `pvpci attach DOMID BDF` as xl pci-attach does\n");
+		return 2;
+	}
+	cfg.via_store = store != NULL;
 	if (quirks_path) {
 		FILE *f = fopen(quirks_path, "r");
 		static char text[1 << 20];
@@ -226,19 +190,17 @@ int main(int argc, char **argv)
 		}
 		cfg.dev.quirks = quirks;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	if (background && go_background(pidfile, &ready_fd) < 0) {
+	sfd = pvpci_daemon_signals();
+	if (sfd < 0) {
+		fprintf(stderr, "pvpcid: signals: %s\n", strerror(-sfd));
+		return 1;
+	}
+	if (background && pvpci_daemon_background("pvpcid", pidfile, &ready_fd) < 0) {
 		fprintf(stderr, "pvpcid: cannot go to the background: %s\n", strerror(errno));
 		return 1;
 	}
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0 || pvpci_host_open(host_spec, &host, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpcid: %s\n", sfd < 0 ? strerror(errno) : err);
+	if (pvpci_host_open(host_spec, &host, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
 	cfg.host = host;
@@ -256,7 +218,7 @@ int main(int argc, char **argv)
 				pvpci_bdf_format(&exps[i].bdf, h), exps[i].domid, err);
 			goto out;
 		}
-		if (verbose)
+		if (lg.verbose)
 			fprintf(stderr, "pvpcid: %s -> domain %u %s\n", pvpci_bdf_format(&exps[i].bdf, h),
 				exps[i].domid, pvpci_bdf_format(&guest, g));
 	}
@@ -264,37 +226,50 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
-	if (ready_fd >= 0) {
-		if (write(ready_fd, "R", 1) != 1)
+	if (store) {
+		setenv("XENSTORED_PATH", store, 1);
+		xs = xs_open(0);
+		if (!xs) {
+			fprintf(stderr, "pvpcid: cannot connect to the store at %s: %s\n", store,
+				strerror(errno));
 			goto out;
-		close(ready_fd);
-		ready_fd = -1;
+		}
+		if (pvpci_xbback_new(xs, b, pvpci_daemon_log_stderr, &lg, &xb, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpcid: %s\n", err);
+			goto out;
+		}
 	}
+	if (pvpci_daemon_ready(&ready_fd) < 0)
+		goto out;
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = pvpci_backend_fd(b), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
+			{ .fd = xb ? pvpci_xbback_fd(xb) : -1, .events = POLLIN },
 		};
-		int n = poll(p, 2, pvpci_backend_next_timeout(b));
+		int n = poll(p, 3, pvpci_backend_next_timeout(b));
 
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "pvpcid: poll: %s\n", strerror(errno));
 			goto out;
 		}
 		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				fprintf(stderr, "pvpcid: %s: restoring every function and stopping\n",
-					strsignal((int)si.ssi_signo));
+			pvpci_daemon_stopping(sfd, "pvpcid", "restoring every function and stopping");
 			rc = 0;
 			break;
+		}
+		if ((p[2].revents & (POLLIN | POLLHUP)) && pvpci_xbback_dispatch(xb) < 0) {
+			fprintf(stderr, "pvpcid: the store went away\n");
+			goto out;
 		}
 		if (pvpci_backend_dispatch(b) < 0)
 			goto out;
 	}
 out:
+	pvpci_xbback_free(xb);	/* every device Closed in the store */
 	pvpci_backend_free(b);	/* every function restored and released */
+	if (xs)
+		xs_close(xs);
 	if (rc == 0)
 		unlink(sock);
 	pvpci_host_close(host);

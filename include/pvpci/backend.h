@@ -30,6 +30,11 @@ struct pvpci_backend_cfg {
 	struct pvpci_device_opts dev;	/* state dir, engine options, reset, quirks */
 	bool verbose;			/* log every op, as pciback's verbose_request */
 	int aer_timeout_ms;		/* 0: 300 s, as pciback */
+	/* With a store, a frontend's hello only grants its page and event
+	 * channel (it gets their numbers back); xenbus connects them with
+	 * pvpci_backend_connect once the frontend has published them.
+	 * Without, a hello connects at once. */
+	bool via_store;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 };
@@ -53,6 +58,9 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
 			   char *errbuf, size_t errlen);
 
+/* Every function of domid restored and released (its frontend dropped). */
+void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid);
+
 /* Listen for local frontends on a Unix socket at path. */
 int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen);
 
@@ -69,6 +77,25 @@ int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
 
 /* Frontends connected now. */
 size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
+
+/*
+ * For xenbus (via_store): connect domain domid's frontend through the page
+ * and event channel it granted as ref and port.  -ENOENT (no such grant
+ * from that domain), -ENODEV (nothing exported to it), -EBUSY (connected
+ * already).  Disconnect drops its frontend as if it had gone away (its
+ * functions reset and restored for the next); no-op when not connected.
+ */
+int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
+			  char *errbuf, size_t errlen);
+void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
+bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid);
+/* The host function domid sees at guest; -ENOENT when none. */
+int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
+			  const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host);
+/* The root buses domid's frontend scans (domain << 8 | bus), ascending;
+ * returns how many (at most max written). */
+size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,
+			   size_t max);
 
 /*
  * An uncorrectable error on host, reported to its guest as pciback's

@@ -48,6 +48,8 @@ void pvpci_front_close(struct pvpci_front *f);	/* NULL is fine */
 
 struct pvpci_chan *pvpci_front_chan(const struct pvpci_front *f);
 size_t pvpci_front_roots(const struct pvpci_front *f, uint32_t *ret, size_t max);
+/* The roots to scan from now on (after the backend reconfigured). */
+void pvpci_front_set_roots(struct pvpci_front *f, const uint32_t *roots, size_t n);
 /* 0 while the backend answers; the transport's negative errno once an op
  * timed out or the backend went away (every later op then fails at once). */
 int pvpci_front_broken(const struct pvpci_front *f);

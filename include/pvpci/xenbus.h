@@ -1,0 +1,100 @@
+/*
+ * The xenbus side of PV PCI: the store keys and states Linux pciback,
+ * pcifront and libxl use, the backend's state machine (xenbus_back.c) and
+ * the frontend's (xenbus_front.c).  Both talk to the store through
+ * libxenstore, whichever store it is (xenstored on Xen, pvpci-stored
+ * elsewhere: XENSTORED_PATH says where).
+ *
+ * Layout (seed 004, libxl_pci.c):
+ *   backend  /local/domain/0/backend/pci/<domid>/0/
+ *            frontend frontend-id online state domain num_devs
+ *            key-N dev-N vdev-N state-N opts-N vdevfn-N root_num root-N
+ *   frontend /local/domain/<domid>/device/pci/0/
+ *            backend backend-id state pci-op-ref event-channel magic
+ */
+#ifndef PVPCI_XENBUS_H
+#define PVPCI_XENBUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pvpci/backend.h"
+#include "pvpci/front.h"
+
+struct xs_handle;
+
+enum pvpci_xb_state {
+	PVPCI_XB_Unknown = 0,
+	PVPCI_XB_Initialising = 1,
+	PVPCI_XB_InitWait = 2,
+	PVPCI_XB_Initialised = 3,
+	PVPCI_XB_Connected = 4,
+	PVPCI_XB_Closing = 5,
+	PVPCI_XB_Closed = 6,
+	PVPCI_XB_Reconfiguring = 7,
+	PVPCI_XB_Reconfigured = 8,
+};
+
+/* "Connected" for 4; "?" for anything else. */
+const char *pvpci_xb_state_name(int state);
+
+#define PVPCI_XB_BACKEND_ROOT	"/local/domain/0/backend/pci"
+#define PVPCI_XB_BDF_FMT	"%04x:%02x:%02x.%01x"	/* dev-N, key-N (libxl's PCI_BDF) */
+#define PVPCI_XB_VDEV_FMT	"%04x:%02x:%02x.%02x"	/* vdev-N (pciback) */
+
+/* The two directories of domid's PCI device. */
+void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len);
+void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len);
+
+/* dir/key, malloc'd, or NULL (errno set) when absent. */
+char *pvpci_xb_read(struct xs_handle *xs, const char *dir, const char *key);
+/* dir/state, PVPCI_XB_Unknown when absent or not a number. */
+int pvpci_xb_read_state(struct xs_handle *xs, const char *dir);
+
+/*
+ * The backend's xenbus driver: watches the backend directories of PCI
+ * devices under PVPCI_XB_BACKEND_ROOT and runs each through the states of
+ * Linux pciback (probe -> InitWait; setup: export dev-N, write vdev-N,
+ * state-N, roots -> Initialised; attach when the frontend is Initialised
+ * and its magic is "7" -> Connected; Reconfiguring -> attach or detach
+ * the entries whose state-N says so -> Reconfigured -> Connected; the
+ * frontend's Closing / Closed -> disconnect; the directory removed ->
+ * every function restored and released).  Errors are reported as
+ * xenbus_dev_fatal does: "<errno> <message>" in
+ * /local/domain/0/error/backend/pci/<domid>/0/error, state Closing.
+ * Owns neither the store handle nor the backend.
+ */
+struct pvpci_xbback;
+
+int pvpci_xbback_new(struct xs_handle *xs, struct pvpci_backend *b,
+		     void (*log)(void *ctx, int level, const char *msg), void *log_ctx,
+		     struct pvpci_xbback **ret, char *errbuf, size_t errlen);
+void pvpci_xbback_free(struct pvpci_xbback *x);	/* NULL is fine */
+/* The store's fd (readable when a watch fired) and the work it brings;
+ * never blocks.  0 or a negative errno (the store went away). */
+int pvpci_xbback_fd(const struct pvpci_xbback *x);
+int pvpci_xbback_dispatch(struct pvpci_xbback *x);
+
+/*
+ * The frontend's xenbus driver, as pcifront: grant the page and event
+ * channel (local transport at socket), publish pci-op-ref,
+ * event-channel and magic in one transaction, Initialised; when the
+ * backend is Connected read root_num / root-N, Connected.  On the
+ * backend's Reconfiguring drop the functions whose state-N is Closing
+ * and go Reconfiguring; on Reconfigured rescan and go Connected.
+ * Waits at most timeout_ms for the backend.
+ */
+struct pvpci_xbfront;
+
+int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
+		       const struct pvpci_front_opts *o, int timeout_ms, struct pvpci_xbfront **ret,
+		       char *errbuf, size_t errlen);
+/* Closed in the store, the channel closed.  NULL is fine. */
+void pvpci_xbfront_close(struct pvpci_xbfront *x);
+struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x);
+int pvpci_xbfront_fd(const struct pvpci_xbfront *x);
+/* Follow the backend: 1 when the frontend rescanned (devices may have
+ * come or gone), 0 otherwise, -EPIPE when the backend closed. */
+int pvpci_xbfront_dispatch(struct pvpci_xbfront *x);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * The one clock the library's deadlines use: monotonic milliseconds.
+ * Private to the library.
+ */
+#ifndef PVPCI_CLOCK_H
+#define PVPCI_CLOCK_H
+
+#include <time.h>
+
+static inline long pvpci_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * The backend's xenbus driver (xenbus.h): Linux pciback's xenbus.c state
+ * machine over libxenstore.  Every watch event re-reads the states of
+ * every device and does what they call for, so a missed intermediate
+ * state or our own writes firing our watch cost nothing: each step is
+ * taken only when the states say it is due.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "errmsg.h"
+#include "pvpci/xenbus.h"
+
+#define MAX_NUM_DEVS	256
+
+struct xbdev {
+	unsigned domid;
+	char be[64];		/* /local/domain/0/backend/pci/<domid>/0 */
+	char fe[64];		/* what "frontend" says, checked */
+	char fe_state[80];	/* fe + "/state", watched */
+	bool seen;		/* found in this scan */
+	struct xbdev *next;
+};
+
+struct pvpci_xbback {
+	struct xs_handle *xs;
+	struct pvpci_backend *b;
+	void (*log)(void *ctx, int level, const char *msg);
+	void *log_ctx;
+	struct xbdev *devs;
+};
+
+static const char *const state_names[] = {
+	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
+	"Closing", "Closed", "Reconfiguring", "Reconfigured",
+};
+
+const char *pvpci_xb_state_name(int state)
+{
+	return state >= 0 && state <= PVPCI_XB_Reconfigured ? state_names[state] : "?";
+}
+
+void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len)
+{
+	snprintf(buf, len, PVPCI_XB_BACKEND_ROOT "/%u/0", domid);
+}
+
+void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len)
+{
+	snprintf(buf, len, "/local/domain/%u/device/pci/0", domid);
+}
+
+char *pvpci_xb_read(struct xs_handle *xs, const char *dir, const char *key)
+{
+	char path[256];
+	unsigned len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xs_read(xs, XBT_NULL, path, &len);
+}
+
+/* dir/key as a decimal number, or dflt. */
+static int rd_int(struct xs_handle *xs, const char *dir, const char *key, int dflt)
+{
+	char *s = pvpci_xb_read(xs, dir, key), *end;
+	long v;
+
+	if (!s)
+		return dflt;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 0x7fffffff)
+		v = dflt;
+	free(s);
+	return (int)v;
+}
+
+int pvpci_xb_read_state(struct xs_handle *xs, const char *dir)
+{
+	return rd_int(xs, dir, "state", PVPCI_XB_Unknown);
+}
+
+static bool wr(struct xs_handle *xs, const char *dir, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool wr(struct xs_handle *xs, const char *dir, const char *key, const char *fmt, ...)
+{
+	char path[256], val[128];
+	va_list ap;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	return xs_write(xs, XBT_NULL, path, val, (unsigned)strlen(val));
+}
+
+static void xlog(struct pvpci_xbback *x, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void xlog(struct pvpci_xbback *x, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pvpci_vlogf(x->log, x->log_ctx, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
+{
+	if (!wr(x->xs, d->be, "state", "%d", state))
+		xlog(x, 3, "%s: cannot write state %d", d->be, state);
+	else
+		xlog(x, 7, "%s: %s", d->be, pvpci_xb_state_name(state));
+}
+
+/* xenbus_dev_fatal: "<errno> <message>" under /local/domain/0/error/<nodename>/error,
+ * then Closing. */
+static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
+{
+	char msg[256], dir[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/pci/%u/0", d->domid);
+	wr(x->xs, dir, "error", "%d %s", -err, msg);
+	xlog(x, 3, "%s: %s", d->be, msg);
+	set_state(x, d, PVPCI_XB_Closing);
+}
+
+static int parse_bdf(const char *s, struct pvpci_bdf *ret)
+{
+	unsigned dom, bus, dev, fn;
+	int n = 0;
+
+	if (!s || sscanf(s, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) != 4 || s[n] || dom > 0xffff ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	*ret = (struct pvpci_bdf){ .domain = dom, .bus = bus, .dev = dev, .fn = fn };
+	return 0;
+}
+
+/* Export dev-i (xen_pcibk_export_device): vdevfn-i places it, opts-i may
+ * make it permissive; vdev-i says where the guest sees it. */
+static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i)
+{
+	char key[32], *s, *opts, err[512];
+	struct pvpci_bdf host, guest;
+	int vslot = PVPCI_VSLOT_ANY, r;
+	bool permissive;
+
+	snprintf(key, sizeof(key), "dev-%d", i);
+	s = pvpci_xb_read(x->xs, d->be, key);
+	r = parse_bdf(s, &host);
+	if (r) {
+		fatal(x, d, r, "Error reading %s (%s)", key, s ? s : "missing");
+		free(s);
+		return r;
+	}
+	free(s);
+	snprintf(key, sizeof(key), "vdevfn-%d", i);
+	s = pvpci_xb_read(x->xs, d->be, key);
+	if (s) {
+		unsigned long v = strtoul(s, NULL, 16);
+
+		vslot = v ? (int)((v >> 3) & 0x1f) : PVPCI_VSLOT_ANY;
+		free(s);
+	}
+	snprintf(key, sizeof(key), "opts-%d", i);
+	opts = pvpci_xb_read(x->xs, d->be, key);
+	permissive = opts && strstr(opts, "permissive=1");
+	free(opts);
+	r = pvpci_backend_export(x->b, d->domid, &host, vslot, permissive, &guest, err, sizeof(err));
+	if (r) {
+		fatal(x, d, r == -ENOENT || r == -EBUSY ? -EINVAL : r,
+		      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (%s)",
+		      host.domain, host.bus, host.dev, host.fn, err);
+		return r;
+	}
+	snprintf(key, sizeof(key), "vdev-%d", i);
+	wr(x->xs, d->be, key, PVPCI_XB_VDEV_FMT, guest.domain, guest.bus, guest.dev, guest.fn);
+	return 0;
+}
+
+/* xen_pcibk_publish_pci_roots: each root once, root_num after. */
+static void publish_roots(struct pvpci_xbback *x, struct xbdev *d)
+{
+	uint32_t roots[64];
+	size_t n = pvpci_backend_roots(x->b, d->domid, roots, 64);
+	int num = rd_int(x->xs, d->be, "root_num", 0);
+
+	for (size_t r = 0; r < n && r < 64; r++) {
+		bool have = false;
+
+		for (int k = 0; k < num && !have; k++) {
+			char key[32], *s;
+			unsigned dom, bus;
+
+			snprintf(key, sizeof(key), "root-%d", k);
+			s = pvpci_xb_read(x->xs, d->be, key);
+			have = s && sscanf(s, "%x:%x", &dom, &bus) == 2 && (dom << 8 | bus) == roots[r];
+			free(s);
+		}
+		if (have)
+			continue;
+		char key[32];
+
+		snprintf(key, sizeof(key), "root-%d", num);
+		wr(x->xs, d->be, key, "%04x:%02x", roots[r] >> 8, roots[r] & 0xff);
+		wr(x->xs, d->be, "root_num", "%d", ++num);
+	}
+}
+
+static int num_devs(struct pvpci_xbback *x, struct xbdev *d)
+{
+	int n = rd_int(x->xs, d->be, "num_devs", -1);
+
+	if (n < 0 || n > MAX_NUM_DEVS)
+		fatal(x, d, -EINVAL, "Error reading number of devices");
+	return n > MAX_NUM_DEVS ? -1 : n;
+}
+
+/* xen_pcibk_attach: both sides Initialised, the frontend's magic right. */
+static void attach(struct pvpci_xbback *x, struct xbdev *d)
+{
+	char *ref = pvpci_xb_read(x->xs, d->fe, "pci-op-ref"), *port = pvpci_xb_read(x->xs, d->fe, "event-channel");
+	char *magic = pvpci_xb_read(x->xs, d->fe, "magic"), err[256], *e1 = NULL, *e2 = NULL;
+	unsigned long r = ref ? strtoul(ref, &e1, 10) : 0, p = port ? strtoul(port, &e2, 10) : 0;
+
+	if (!ref || !port || *e1 || *e2) {
+		fatal(x, d, -ENOENT, "reading %s/pci-op-ref and event-channel", d->fe);
+	} else if (!magic || strcmp(magic, PVPCI_XEN_PCI_MAGIC)) {
+		fatal(x, d, -EFAULT, "version mismatch (%s/%s) with pcifront - halting xen-pciback",
+		      magic ? magic : "(null)", PVPCI_XEN_PCI_MAGIC);
+	} else if (pvpci_backend_connect(x->b, d->domid, (uint32_t)r, (uint32_t)p, err, sizeof(err))) {
+		fatal(x, d, -EINVAL, "Error mapping other domain page in ours. (%s)", err);
+	} else {
+		set_state(x, d, PVPCI_XB_Connected);
+	}
+	free(ref);
+	free(port);
+	free(magic);
+}
+
+/* xen_pcibk_setup_backend: every dev-N, whatever its state-N. */
+static void setup(struct pvpci_xbback *x, struct xbdev *d)
+{
+	int n = num_devs(x, d);
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		char key[32];
+
+		if (export_dev(x, d, i))
+			return;
+		snprintf(key, sizeof(key), "state-%d", i);
+		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+	}
+	publish_roots(x, d);
+	set_state(x, d, PVPCI_XB_Initialised);
+}
+
+/* xen_pcibk_reconfigure: entries Initialising are attached, entries
+ * Closing detached; from Reconfiguring, then Reconfigured. */
+static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
+{
+	int n = num_devs(x, d);
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		char key[32], *s;
+		struct pvpci_bdf guest, host;
+		int sub;
+
+		snprintf(key, sizeof(key), "state-%d", i);
+		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
+		if (sub == PVPCI_XB_Initialising) {
+			xlog(x, 6, "%s: attaching dev-%d", d->be, i);
+			if (export_dev(x, d, i))
+				return;
+			publish_roots(x, d);
+			wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+		} else if (sub == PVPCI_XB_Closing) {
+			snprintf(key, sizeof(key), "vdev-%d", i);
+			s = pvpci_xb_read(x->xs, d->be, key);
+			if (!parse_bdf(s, &guest) && !pvpci_backend_host_of(x->b, d->domid, &guest, &host)) {
+				xlog(x, 6, "%s: detaching dev-%d", d->be, i);
+				pvpci_backend_unexport(x->b, d->domid, &host, NULL, 0);
+			}
+			free(s);
+		}
+	}
+	if (state == PVPCI_XB_Reconfiguring)
+		set_state(x, d, PVPCI_XB_Reconfigured);
+}
+
+/* The device is gone (directory removed, or the frontend Closed and the
+ * device offline): every function restored and released. */
+static void teardown(struct pvpci_xbback *x, struct xbdev *d)
+{
+	pvpci_backend_disconnect(x->b, d->domid);
+	pvpci_backend_unexport_all(x->b, d->domid);
+	xs_unwatch(x->xs, d->fe_state, "fe");
+	xlog(x, 6, "%s: released", d->be);
+}
+
+/* One device: do what its two states call for. */
+static void eval(struct pvpci_xbback *x, struct xbdev *d)
+{
+	int bs = pvpci_xb_read_state(x->xs, d->be), fs = pvpci_xb_read_state(x->xs, d->fe);
+
+	switch (fs) {
+	case PVPCI_XB_Closing:
+		if (bs != PVPCI_XB_Closing && bs != PVPCI_XB_Closed) {
+			pvpci_backend_disconnect(x->b, d->domid);
+			set_state(x, d, PVPCI_XB_Closing);
+		}
+		return;
+	case PVPCI_XB_Closed:
+		if (bs != PVPCI_XB_Closed) {
+			pvpci_backend_disconnect(x->b, d->domid);
+			set_state(x, d, PVPCI_XB_Closed);
+		}
+		return;
+	default:
+		break;
+	}
+	switch (bs) {
+	case PVPCI_XB_InitWait:
+		setup(x, d);
+		if (pvpci_xb_read_state(x->xs, d->be) != PVPCI_XB_Initialised)
+			break;
+		/* the frontend may be waiting already */
+		__attribute__((fallthrough));
+	case PVPCI_XB_Initialised:
+		reconfigure(x, d, PVPCI_XB_Initialised);
+		if (fs == PVPCI_XB_Initialised)
+			attach(x, d);
+		break;
+	case PVPCI_XB_Connected:
+	case PVPCI_XB_Reconfiguring:
+		if (fs == PVPCI_XB_Reconfiguring)
+			reconfigure(x, d, PVPCI_XB_Reconfiguring);
+		break;
+	case PVPCI_XB_Reconfigured:
+		if (fs == PVPCI_XB_Connected)
+			set_state(x, d, PVPCI_XB_Connected);
+		break;
+	case PVPCI_XB_Closed:
+		/* A frontend that closed and comes back (a guest's pcifront
+		 * reloaded, `pvpci front` run again): its functions are still
+		 * exported, reset since it left; connect it again, as blkback
+		 * prepares for a reconnect.  pciback itself stays Closed. */
+		if ((fs == PVPCI_XB_Initialising || fs == PVPCI_XB_Initialised) &&
+		    rd_int(x->xs, d->be, "online", 1)) {
+			set_state(x, d, PVPCI_XB_Initialised);
+			if (fs == PVPCI_XB_Initialised)
+				attach(x, d);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* A new backend directory (xen_pcibk_xenbus_probe): check what the
+ * toolstack wrote, watch the frontend, InitWait. */
+static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid)
+{
+	struct xbdev *d = calloc(1, sizeof(*d));
+	char want[64], *fe;
+	int fid;
+
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	pvpci_xb_backend_path(domid, d->be, sizeof(d->be));
+	pvpci_xb_frontend_path(domid, want, sizeof(want));
+	fe = pvpci_xb_read(x->xs, d->be, "frontend");
+	fid = rd_int(x->xs, d->be, "frontend-id", -1);
+	if (!fe || strcmp(fe, want) || fid != (int)domid) {
+		/* Not what a toolstack writes: leave it alone, say why once. */
+		xlog(x, 4, "%s: frontend %s, frontend-id %d: not domain %u's PCI device; ignored", d->be,
+		     fe ? fe : "missing", fid, domid);
+		free(fe);
+		free(d);
+		return NULL;
+	}
+	free(fe);
+	snprintf(d->fe, sizeof(d->fe), "%s", want);
+	snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", want);
+	xs_watch(x->xs, d->fe_state, "fe");
+	xlog(x, 6, "%s: new PCI device for domain %u", d->be, domid);
+	set_state(x, d, PVPCI_XB_InitWait);
+	return d;
+}
+
+static void scan(struct pvpci_xbback *x)
+{
+	unsigned n = 0;
+	char **doms = xs_directory(x->xs, XBT_NULL, PVPCI_XB_BACKEND_ROOT, &n);
+
+	for (struct xbdev *d = x->devs; d; d = d->next)
+		d->seen = false;
+	for (unsigned i = 0; doms && i < n; i++) {
+		char *end, be[64];
+		unsigned long domid = strtoul(doms[i], &end, 10);
+		struct xbdev *d;
+
+		if (end == doms[i] || *end || domid > 0x7fef)
+			continue;
+		for (d = x->devs; d && d->domid != domid; d = d->next)
+			;
+		pvpci_xb_backend_path((unsigned)domid, be, sizeof(be));
+		if (!d) {
+			if (pvpci_xb_read_state(x->xs, be) != PVPCI_XB_Initialising)
+				continue;	/* not (yet) a device the toolstack made */
+			d = probe(x, (unsigned)domid);
+			if (!d)
+				continue;
+			d->next = x->devs;
+			x->devs = d;
+		}
+		d->seen = true;
+	}
+	free(doms);
+	for (struct xbdev **pp = &x->devs; *pp;) {
+		struct xbdev *d = *pp;
+		char *online;
+
+		if (!d->seen || !(online = pvpci_xb_read(x->xs, d->be, "state"))) {
+			*pp = d->next;
+			teardown(x, d);
+			free(d);
+			continue;
+		}
+		free(online);
+		eval(x, d);
+		if (pvpci_xb_read_state(x->xs, d->be) == PVPCI_XB_Closed &&
+		    rd_int(x->xs, d->be, "online", 1) == 0) {
+			*pp = d->next;
+			teardown(x, d);
+			free(d);
+			continue;
+		}
+		pp = &d->next;
+	}
+}
+
+int pvpci_xbback_new(struct xs_handle *xs, struct pvpci_backend *b,
+		     void (*log)(void *ctx, int level, const char *msg), void *log_ctx,
+		     struct pvpci_xbback **ret, char *errbuf, size_t errlen)
+{
+	struct pvpci_xbback *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	*x = (struct pvpci_xbback){ .xs = xs, .b = b, .log = log, .log_ctx = log_ctx };
+	if (!xs_watch(xs, PVPCI_XB_BACKEND_ROOT, "be")) {
+		int e = -errno;
+
+		free(x);
+		return pvpci_errf(errbuf, errlen, e, "watching %s: %s", PVPCI_XB_BACKEND_ROOT,
+				  strerror(-e));
+	}
+	*ret = x;
+	return 0;
+}
+
+void pvpci_xbback_free(struct pvpci_xbback *x)
+{
+	if (!x)
+		return;
+	xs_unwatch(x->xs, PVPCI_XB_BACKEND_ROOT, "be");
+	while (x->devs) {
+		struct xbdev *d = x->devs;
+
+		x->devs = d->next;
+		teardown(x, d);
+		set_state(x, d, PVPCI_XB_Closed);
+		free(d);
+	}
+	free(x);
+}
+
+int pvpci_xbback_fd(const struct pvpci_xbback *x)
+{
+	return xs_fileno(x->xs);
+}
+
+int pvpci_xbback_dispatch(struct pvpci_xbback *x)
+{
+	bool fired = false;
+	char **w;
+
+	while ((w = xs_check_watch(x->xs))) {
+		fired = true;
+		free(w);
+	}
+	if (errno != EAGAIN)
+		return -errno;
+	if (fired)
+		scan(x);
+	return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * The frontend's xenbus driver (xenbus.h), as Linux's pcifront: publish
+ * the page and event channel, follow the backend's states, rescan when
+ * devices come and go.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xenstore.h>
+
+#include "clock.h"
+#include "errmsg.h"
+#include "pvpci/xenbus.h"
+
+struct pvpci_xbfront {
+	struct xs_handle *xs;
+	unsigned domid;
+	char fe[64], be[128], be_state[140];
+	struct pvpci_front *f;
+	struct pvpci_front_opts o;
+};
+
+static bool set_state(struct pvpci_xbfront *x, int state)
+{
+	char path[96], v[8];
+
+	snprintf(path, sizeof(path), "%s/state", x->fe);
+	snprintf(v, sizeof(v), "%d", state);
+	return xs_write(x->xs, XBT_NULL, path, v, (unsigned)strlen(v));
+}
+
+/* root_num / root-N, as pcifront_connect reads them; 0000:00 when none. */
+static size_t read_roots(struct pvpci_xbfront *x, uint32_t *roots, size_t max)
+{
+	char *s = pvpci_xb_read(x->xs, x->be, "root_num");
+	int num = s ? atoi(s) : -1;
+	size_t n = 0;
+
+	free(s);
+	if (num < 0) {
+		roots[0] = 0;
+		return 1;
+	}
+	for (int i = 0; i < num && n < max; i++) {
+		char key[32];
+		unsigned dom, bus;
+
+		snprintf(key, sizeof(key), "root-%d", i);
+		s = pvpci_xb_read(x->xs, x->be, key);
+		if (s && sscanf(s, "%x:%x", &dom, &bus) == 2 && dom <= 0xffff && bus <= 0xff)
+			roots[n++] = dom << 8 | bus;
+		free(s);
+	}
+	return n;
+}
+
+/* Publish what the backend needs, in one transaction (pcifront_publish_info). */
+static int publish(struct pvpci_xbfront *x, const struct pvpci_chan *c)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		xs_transaction_t t = xs_transaction_start(x->xs);
+		char path[96], v[16];
+		bool ok = t != XBT_NULL;
+
+		snprintf(path, sizeof(path), "%s/pci-op-ref", x->fe);
+		snprintf(v, sizeof(v), "%u", c->ref);
+		ok = ok && xs_write(x->xs, t, path, v, (unsigned)strlen(v));
+		snprintf(path, sizeof(path), "%s/event-channel", x->fe);
+		snprintf(v, sizeof(v), "%u", c->port);
+		ok = ok && xs_write(x->xs, t, path, v, (unsigned)strlen(v));
+		snprintf(path, sizeof(path), "%s/magic", x->fe);
+		ok = ok && xs_write(x->xs, t, path, PVPCI_XEN_PCI_MAGIC, 1);
+		if (!ok) {
+			int e = -errno;
+
+			if (t != XBT_NULL)
+				xs_transaction_end(x->xs, t, true);
+			return e ? e : -EIO;
+		}
+		if (xs_transaction_end(x->xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+/* Wait for the backend's state to become one of want (bitmask of states),
+ * or a closing one; its state, or a negative errno. */
+static int wait_backend(struct pvpci_xbfront *x, unsigned want, int timeout_ms)
+{
+	long deadline = pvpci_now_ms() + timeout_ms;
+
+	for (;;) {
+		int st = pvpci_xb_read_state(x->xs, x->be);
+		char **w;
+		struct pollfd p = { .fd = xs_fileno(x->xs), .events = POLLIN };
+		long left = deadline - pvpci_now_ms();
+
+		if (want & (1u << st))
+			return st;
+		if (st == PVPCI_XB_Closing || st == PVPCI_XB_Closed)
+			return -EPIPE;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+		while ((w = xs_check_watch(x->xs)))
+			free(w);
+	}
+}
+
+int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
+		       const struct pvpci_front_opts *o, int timeout_ms, struct pvpci_xbfront **ret,
+		       char *errbuf, size_t errlen)
+{
+	struct pvpci_xbfront *x = calloc(1, sizeof(*x));
+	struct pvpci_local_welcome w;
+	struct pvpci_chan *c = NULL;
+	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
+	size_t nroots;
+	char *be;
+	int err, st;
+
+	if (!x)
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	x->xs = xs;
+	x->domid = domid;
+	if (o)
+		x->o = *o;
+	pvpci_xb_frontend_path(domid, x->fe, sizeof(x->fe));
+	be = pvpci_xb_read(xs, x->fe, "backend");
+	if (!be || strlen(be) >= sizeof(x->be) - 8) {
+		err = pvpci_errf(errbuf, errlen, -ENOENT, "%s/backend: %s (is a PCI device attached?)",
+				 x->fe, be ? "too long" : strerror(errno));
+		free(be);
+		free(x);
+		return err;
+	}
+	snprintf(x->be, sizeof(x->be), "%s", be);
+	free(be);
+	snprintf(x->be_state, sizeof(x->be_state), "%s/state", x->be);
+	if (!xs_watch(xs, x->be_state, "be")) {
+		err = pvpci_errf(errbuf, errlen, -errno, "watching %s: %s", x->be_state, strerror(errno));
+		free(x);
+		return err;
+	}
+	err = pvpci_local_connect(socket, domid, timeout_ms, &c, &w, errbuf, errlen);
+	if (err)
+		goto fail;
+	err = publish(x, c);
+	if (err || !set_state(x, PVPCI_XB_Initialised)) {
+		err = pvpci_errf(errbuf, errlen, err ? err : -errno, "publishing in %s: %s", x->fe,
+				 strerror(err ? -err : errno));
+		goto fail;
+	}
+	st = wait_backend(x, 1u << PVPCI_XB_Connected, timeout_ms);
+	if (st < 0) {
+		char *e = NULL, path[128];
+		unsigned len;
+
+		snprintf(path, sizeof(path), "/local/domain/0/error/backend/pci/%u/0/error", domid);
+		e = xs_read(xs, XBT_NULL, path, &len);
+		err = pvpci_errf(errbuf, errlen, st, "the backend %s (%s)%s%s",
+				 st == -ETIMEDOUT ? "did not connect in time" : "is closing", x->be,
+				 e ? ": " : "", e ? e : "");
+		free(e);
+		goto fail;
+	}
+	nroots = read_roots(x, roots, PVPCI_LOCAL_MAX_ROOTS);
+	err = pvpci_front_new(c, roots, nroots, o, &x->f);
+	if (err) {
+		err = pvpci_errf(errbuf, errlen, err, "out of memory");
+		goto fail;
+	}
+	c = NULL;
+	set_state(x, PVPCI_XB_Connected);
+	*ret = x;
+	return 0;
+fail:
+	pvpci_chan_close(c);
+	set_state(x, PVPCI_XB_Closed);
+	xs_unwatch(xs, x->be_state, "be");
+	free(x);
+	return err;
+}
+
+void pvpci_xbfront_close(struct pvpci_xbfront *x)
+{
+	if (!x)
+		return;
+	set_state(x, PVPCI_XB_Closing);
+	pvpci_front_close(x->f);
+	set_state(x, PVPCI_XB_Closed);
+	xs_unwatch(x->xs, x->be_state, "be");
+	free(x);
+}
+
+struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x)
+{
+	return x->f;
+}
+
+int pvpci_xbfront_fd(const struct pvpci_xbfront *x)
+{
+	return xs_fileno(x->xs);
+}
+
+static int fe_state(struct pvpci_xbfront *x)
+{
+	return pvpci_xb_read_state(x->xs, x->fe);
+}
+
+int pvpci_xbfront_dispatch(struct pvpci_xbfront *x)
+{
+	char **w;
+	int bs, rescanned = 0;
+
+	while ((w = xs_check_watch(x->xs)))
+		free(w);
+	bs = pvpci_xb_read_state(x->xs, x->be);
+	switch (bs) {
+	case PVPCI_XB_Reconfiguring:
+		/* pcifront_detach_devices: the functions whose state-N is
+		 * Closing go; the scan after Reconfigured no longer finds them. */
+		if (fe_state(x) == PVPCI_XB_Connected)
+			set_state(x, PVPCI_XB_Reconfiguring);
+		break;
+	case PVPCI_XB_Reconfigured:
+		/* pcifront_attach_devices: rescan the roots. */
+		if (fe_state(x) == PVPCI_XB_Reconfiguring) {
+			uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
+			size_t n = read_roots(x, roots, PVPCI_LOCAL_MAX_ROOTS);
+
+			pvpci_front_set_roots(x->f, roots, n);
+			set_state(x, PVPCI_XB_Connected);
+			rescanned = 1;
+		}
+		break;
+	case PVPCI_XB_Closing:
+	case PVPCI_XB_Closed:
+	case PVPCI_XB_Unknown:
+		return -EPIPE;
+	default:
+		break;
+	}
+	return rescanned;
+}
