@@ -594,6 +594,17 @@ bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid)
 	return d && d->chan;
 }
 
+size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned domid,
+			     struct pvpci_bdf *ret, size_t max)
+{
+	const struct dom *d = dom_find(b, domid);
+	size_t n = d ? d->ndevs : 0;
+
+	for (size_t i = 0; i < n && i < max; i++)
+		ret[i] = d->devs[i].host;
+	return n;
+}
+
 int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
 			  const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host)
 {

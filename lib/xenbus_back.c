@@ -44,6 +44,12 @@ const char *pvpci_xb_state_name(int state)
 	return state >= 0 && state <= PVPCI_XB_Reconfigured ? state_names[state] : "?";
 }
 
+void pvpci_xb_assignable_path(const struct pvpci_bdf *bdf, char *buf, size_t len)
+{
+	snprintf(buf, len, PVPCI_XB_ASSIGNABLE_ROOT "/%04x-%02x-%02x-%01x", bdf->domain, bdf->bus, bdf->dev,
+		 bdf->fn);
+}
+
 void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len)
 {
 	snprintf(buf, len, PVPCI_XB_BACKEND_ROOT "/%u/0", domid);
@@ -167,6 +173,22 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i)
 		return r;
 	}
 	free(s);
+	/* pcistub_get_pci_dev_by_slot: only a function the stub has seized. */
+	{
+		char ap[80];
+		unsigned len;
+		char *a;
+
+		pvpci_xb_assignable_path(&host, ap, sizeof(ap));
+		a = xs_read(x->xs, XBT_NULL, ap, &len);
+		if (!a) {
+			fatal(x, d, -EINVAL,
+			      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (not assignable: pvpci assignable-add it first)",
+			      host.domain, host.bus, host.dev, host.fn);
+			return -EINVAL;
+		}
+		free(a);
+	}
 	snprintf(key, sizeof(key), "vdevfn-%d", i);
 	s = pvpci_xb_read(x->xs, d->be, key);
 	if (s) {
@@ -305,6 +327,36 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 		set_state(x, d, PVPCI_XB_Reconfigured);
 }
 
+/* Functions exported to the domain that no dev-N lists any more (the
+ * toolstack removed them without the frontend's help: a forced detach, an
+ * attach rolled back) are restored and released. */
+static void reconcile(struct pvpci_xbback *x, struct xbdev *d)
+{
+	struct pvpci_bdf ex[MAX_NUM_DEVS];
+	size_t n = pvpci_backend_exports(x->b, d->domid, ex, MAX_NUM_DEVS);
+	int num = rd_int(x->xs, d->be, "num_devs", 0);
+
+	for (size_t e = 0; e < n && e < MAX_NUM_DEVS; e++) {
+		bool listed = false;
+
+		for (int i = 0; i < num && i < MAX_NUM_DEVS && !listed; i++) {
+			char key[32], *s;
+			struct pvpci_bdf h;
+
+			snprintf(key, sizeof(key), "dev-%d", i);
+			s = pvpci_xb_read(x->xs, d->be, key);
+			listed = !parse_bdf(s, &h) && !pvpci_bdf_cmp(&h, &ex[e]);
+			free(s);
+		}
+		if (!listed) {
+			char bdf[PVPCI_BDF_STRLEN];
+
+			xlog(x, 6, "%s: %s is no longer listed: released", d->be, pvpci_bdf_format(&ex[e], bdf));
+			pvpci_backend_unexport(x->b, d->domid, &ex[e], NULL, 0);
+		}
+	}
+}
+
 /* The device is gone (directory removed, or the frontend Closed and the
  * device offline): every function restored and released. */
 static void teardown(struct pvpci_xbback *x, struct xbdev *d)
@@ -352,6 +404,8 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 	case PVPCI_XB_Reconfiguring:
 		if (fs == PVPCI_XB_Reconfiguring)
 			reconfigure(x, d, PVPCI_XB_Reconfiguring);
+		else
+			reconcile(x, d);
 		break;
 	case PVPCI_XB_Reconfigured:
 		if (fs == PVPCI_XB_Connected)

@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"  --store PATH           follow the toolstack through the xenstore at PATH (pvpci-stored's\n"
 		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export\n"
 		"  --export DOMID:BDF[@VSLOT][,permissive=1]  export a function without a store (repeatable)\n"
+		"  --hide '(BDF)(BDF)'    functions seized at start, as pciback.hide (with a store)\n"
 		"  --state-dir DIR        saved config space ($PVPCI_STATE_DIR or " PVPCI_STATE_DIR_DEFAULT ")\n"
 		"  --permissive           every function takes writes to bytes no register covers\n"
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
@@ -82,6 +83,30 @@ static int parse_export(const char *s, struct exp *e)
 	return *p ? -EINVAL : 0;
 }
 
+/* --hide: mark each function assignable in the store, as if
+ * `pvpci assignable-add` had seized it (pciback.hide at boot). */
+static int seize_hidden(struct xs_handle *xs, const char *list)
+{
+	struct pvpci_bdf bdfs[MAX_EXPORTS];
+	int n = pvpci_bdf_parse_list(list, bdfs, MAX_EXPORTS);
+
+	if (n < 0) {
+		fprintf(stderr, "pvpcid: --hide %s: expected (BDF)(BDF)...\n", list);
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[96];
+
+		pvpci_xb_assignable_path(&bdfs[i], path, sizeof(path));
+		strcat(path, "/driver_path");
+		if (!xs_write(xs, XBT_NULL, path, "", 0)) {
+			fprintf(stderr, "pvpcid: %s: %s\n", path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static void sleep_us(void *ctx, unsigned usecs)
 {
 	struct timespec ts = { .tv_sec = usecs / 1000000, .tv_nsec = (long)(usecs % 1000000) * 1000 };
@@ -99,6 +124,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "export", required_argument, NULL, 'e' },
 		{ "store", required_argument, NULL, 'S' },
+		{ "hide", required_argument, NULL, 'i' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "permissive", no_argument, NULL, 'p' },
 		{ "quirks", required_argument, NULL, 'q' },
@@ -111,7 +137,7 @@ int main(int argc, char **argv)
 	};
 	static struct exp exps[MAX_EXPORTS];
 	const char *host_spec = "sysfs", *sock = getenv("PVPCI_SOCKET"), *quirks_path = NULL;
-	const char *pidfile = NULL, *store = NULL;
+	const char *pidfile = NULL, *store = NULL, *hide = NULL;
 	struct xs_handle *xs = NULL;
 	struct pvpci_xbback *xb = NULL;
 	static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
@@ -143,6 +169,7 @@ int main(int argc, char **argv)
 			break;
 		case 's': sock = optarg; break;
 		case 'S': store = optarg; break;
+		case 'i': hide = optarg; break;
 		case 'e':
 			if (nexp == MAX_EXPORTS || parse_export(optarg, &exps[nexp]) < 0) {
 				fprintf(stderr, "pvpcid: --export %s: expected DOMID:BDF[@VSLOT][,permissive=1]\n",
@@ -234,6 +261,8 @@ int main(int argc, char **argv)
 				strerror(errno));
 			goto out;
 		}
+		if (hide && seize_hidden(xs, hide) < 0)
+			goto out;
 		if (pvpci_xbback_new(xs, b, pvpci_daemon_log_stderr, &lg, &xb, err, sizeof(err)) < 0) {
 			fprintf(stderr, "pvpcid: %s\n", err);
 			goto out;

@@ -89,6 +89,9 @@ int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 			  char *errbuf, size_t errlen);
 void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
 bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid);
+/* The host functions exported to domid (at most max written); how many. */
+size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned domid,
+			     struct pvpci_bdf *ret, size_t max);
 /* The host function domid sees at guest; -ENOENT when none. */
 int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
 			  const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host);

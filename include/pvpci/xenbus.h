@@ -42,6 +42,15 @@ const char *pvpci_xb_state_name(int state);
 #define PVPCI_XB_BDF_FMT	"%04x:%02x:%02x.%01x"	/* dev-N, key-N (libxl's PCI_BDF) */
 #define PVPCI_XB_VDEV_FMT	"%04x:%02x:%02x.%02x"	/* vdev-N (pciback) */
 
+/*
+ * What xl's pci-assignable-add records, as libxl does:
+ * /libxl/pci/DDDD-BB-DD-F/{driver_path,name,domid}.  pvpcid exports a
+ * function only when it has such a node (seized: assignable) and sets
+ * the nodes of its --hide list itself at start.
+ */
+#define PVPCI_XB_ASSIGNABLE_ROOT	"/libxl/pci"
+void pvpci_xb_assignable_path(const struct pvpci_bdf *bdf, char *buf, size_t len);
+
 /* The two directories of domid's PCI device. */
 void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len);
 void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len);
