@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +82,24 @@ static int parse_export(const char *s, struct exp *e)
 			return -EINVAL;
 	}
 	return *p ? -EINVAL : 0;
+}
+
+/* The socket's directory (/run/pvpci by default) when it is missing. */
+static int make_parent(const char *path)
+{
+	char dir[256];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "pvpcid: %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 /* --hide: mark each function assignable in the store, as if
@@ -249,7 +268,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pvpcid: %s -> domain %u %s\n", pvpci_bdf_format(&exps[i].bdf, h),
 				exps[i].domid, pvpci_bdf_format(&guest, g));
 	}
-	if (pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
+	if (make_parent(sock) < 0 || pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
