@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	struct pvpci_host *host = NULL;
 	size_t nexp = 0;
 	bool background = false;
-	char err[1024];
+	char err[1024] = "";
 	int opt, rc = 1, sfd = -1, ready_fd = -1;
 
 	if (!sock || !*sock)
@@ -268,7 +268,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pvpcid: %s -> domain %u %s\n", pvpci_bdf_format(&exps[i].bdf, h),
 				exps[i].domid, pvpci_bdf_format(&guest, g));
 	}
-	if (make_parent(sock) < 0 || pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
+	if (make_parent(sock) < 0)
+		goto out;
+	if (pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
