@@ -372,6 +372,11 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 {
 	int bs = pvpci_xb_read_state(x->xs, d->be), fs = pvpci_xb_read_state(x->xs, d->fe);
 
+	/* Whatever the states, outside a reconfiguration: the toolstack may
+	 * take an entry away with no frontend connected (not yet, or closed),
+	 * or roll an attach back under a frontend stuck in Reconfiguring. */
+	if (bs != PVPCI_XB_Reconfiguring && bs != PVPCI_XB_Reconfigured)
+		reconcile(x, d);
 	switch (fs) {
 	case PVPCI_XB_Closing:
 		if (bs != PVPCI_XB_Closing && bs != PVPCI_XB_Closed) {
@@ -402,10 +407,11 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 		break;
 	case PVPCI_XB_Connected:
 	case PVPCI_XB_Reconfiguring:
+		/* From Connected too (pciback would wait for the toolstack's
+		 * Reconfiguring): a frontend left in Reconfiguring by an attach
+		 * the toolstack rolled back gets its Reconfigured and rescans. */
 		if (fs == PVPCI_XB_Reconfiguring)
 			reconfigure(x, d, PVPCI_XB_Reconfiguring);
-		else
-			reconcile(x, d);
 		break;
 	case PVPCI_XB_Reconfigured:
 		if (fs == PVPCI_XB_Connected)
