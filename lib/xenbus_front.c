@@ -190,11 +190,20 @@ fail:
 
 void pvpci_xbfront_close(struct pvpci_xbfront *x)
 {
+	char *dir;
+	unsigned len;
+
 	if (!x)
 		return;
-	set_state(x, PVPCI_XB_Closing);
+	/* The toolstack may have removed the device already: writing its
+	 * state would make the directory again, for nobody. */
+	dir = xs_read(x->xs, XBT_NULL, x->fe, &len);
+	if (dir)
+		set_state(x, PVPCI_XB_Closing);
 	pvpci_front_close(x->f);
-	set_state(x, PVPCI_XB_Closed);
+	if (dir)
+		set_state(x, PVPCI_XB_Closed);
+	free(dir);
 	xs_unwatch(x->xs, x->be_state, "be");
 	free(x);
 }
