@@ -21,6 +21,8 @@ struct pvpci_xbfront {
 	char fe[64], be[128], be_state[140];
 	struct pvpci_front *f;
 	struct pvpci_front_opts o;
+	int (*rescan)(void *ctx, struct pvpci_front *f);
+	void *rescan_ctx;
 };
 
 static bool set_state(struct pvpci_xbfront *x, int state)
@@ -218,6 +220,13 @@ int pvpci_xbfront_fd(const struct pvpci_xbfront *x)
 	return xs_fileno(x->xs);
 }
 
+void pvpci_xbfront_set_rescan(struct pvpci_xbfront *x, int (*rescan)(void *ctx, struct pvpci_front *f),
+			      void *ctx)
+{
+	x->rescan = rescan;
+	x->rescan_ctx = ctx;
+}
+
 static int fe_state(struct pvpci_xbfront *x)
 {
 	return pvpci_xb_read_state(x->xs, x->fe);
@@ -239,12 +248,18 @@ int pvpci_xbfront_dispatch(struct pvpci_xbfront *x)
 			set_state(x, PVPCI_XB_Reconfiguring);
 		break;
 	case PVPCI_XB_Reconfigured:
-		/* pcifront_attach_devices: rescan the roots. */
+		/* pcifront_attach_devices: rescan the roots, then Connected;
+		 * the toolstack goes on once it sees that, so the scan must
+		 * be done by then. */
 		if (fe_state(x) == PVPCI_XB_Reconfiguring) {
 			uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
 			size_t n = read_roots(x, roots, PVPCI_LOCAL_MAX_ROOTS);
+			int r;
 
 			pvpci_front_set_roots(x->f, roots, n);
+			r = x->rescan ? x->rescan(x->rescan_ctx, x->f) : 0;
+			if (r < 0)
+				return r;
 			set_state(x, PVPCI_XB_Connected);
 			rescanned = 1;
 		}

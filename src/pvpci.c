@@ -479,6 +479,19 @@ static void log_front(void *ctx, int level, const char *msg)
 	fprintf(stderr, "pvpci front: %s%s\n", level <= 3 ? "error: " : "", msg);
 }
 
+/* The scan after a reconfiguration, printed before the frontend says
+ * Connected (xenbus.h: the toolstack may take the device away after). */
+static int front_rescanned(void *ctx, struct pvpci_front *f)
+{
+	int rc;
+
+	(void)ctx;
+	printf("rescanned\n");
+	rc = front_lspci(f, true);
+	fflush(stdout);
+	return rc ? -EIO : 0;
+}
+
 /* `front DOMID run`: a frontend that stays, as a guest's pcifront does:
  * answers the backend's reconfigurations and prints what it finds after
  * each rescan, until SIGTERM / SIGINT or the backend closes. */
@@ -498,6 +511,7 @@ static int front_run(struct pvpci_xbfront *x)
 	printf("connected\n");
 	rc = front_lspci(f, true);
 	fflush(stdout);
+	pvpci_xbfront_set_rescan(x, front_rescanned, NULL);
 	while (!rc) {
 		struct pollfd p[3] = {
 			{ .fd = pvpci_xbfront_fd(x), .events = POLLIN },
@@ -510,19 +524,21 @@ static int front_run(struct pvpci_xbfront *x)
 			continue;
 		if (p[1].revents)
 			break;
+		/* The store first: a channel that hangs up because the
+		 * toolstack removed the device is a backend closing. */
+		r = pvpci_xbfront_dispatch(x);
+		if (r == -EPIPE) {
+			printf("backend closing\n");
+			break;
+		}
+		if (r < 0) {
+			rc = 1;
+			break;
+		}
 		if (p[2].revents & (POLLHUP | POLLERR)) {
 			fprintf(stderr, "pvpci front: the backend went away\n");
 			rc = 1;
 			break;
-		}
-		r = pvpci_xbfront_dispatch(x);
-		if (r < 0) {
-			printf("backend closing\n");
-			break;
-		}
-		if (r == 1) {
-			printf("rescanned\n");
-			rc = front_lspci(f, true);
 		}
 		fflush(stdout);
 	}

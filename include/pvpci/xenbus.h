@@ -103,7 +103,15 @@ void pvpci_xbfront_close(struct pvpci_xbfront *x);
 struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x);
 int pvpci_xbfront_fd(const struct pvpci_xbfront *x);
 /* Follow the backend: 1 when the frontend rescanned (devices may have
- * come or gone), 0 otherwise, -EPIPE when the backend closed. */
+ * come or gone), 0 otherwise, -EPIPE when the backend closed, or what
+ * the rescan callback returned when it failed. */
 int pvpci_xbfront_dispatch(struct pvpci_xbfront *x);
+/* Called on Reconfigured once the new roots are set and before the
+ * frontend says Connected, as pcifront scans before it switches state
+ * (the toolstack goes on, and may take the device away, once it has):
+ * whoever scans the buses does it here.  0, or a negative errno that
+ * dispatch returns, the frontend left Reconfiguring. */
+void pvpci_xbfront_set_rescan(struct pvpci_xbfront *x, int (*rescan)(void *ctx, struct pvpci_front *f),
+			      void *ctx);
 
 #endif
