@@ -89,20 +89,27 @@ int pvpci_xb_read_state(struct xs_handle *xs, const char *dir)
 	return rd_int(xs, dir, "state", PVPCI_XB_Unknown);
 }
 
-static bool wr(struct xs_handle *xs, const char *dir, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static bool wr(struct xs_handle *xs, const char *dir, const char *key, const char *fmt, ...)
+bool pvpci_xb_printf(struct xs_handle *xs, uint32_t t, const char *dir, const char *key, const char *fmt, ...)
 {
-	char path[256], val[128];
+	char path[256], *val;
 	va_list ap;
+	bool ok;
+	int n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
+	n = vasprintf(&val, fmt, ap);
 	va_end(ap);
-	return xs_write(xs, XBT_NULL, path, val, (unsigned)strlen(val));
+	if (n < 0) {
+		errno = ENOMEM;
+		return false;
+	}
+	ok = xs_write(xs, t, path, val, (unsigned)n);
+	free(val);
+	return ok;
 }
+
+#define wr(xs, dir, ...) pvpci_xb_printf(xs, XBT_NULL, dir, __VA_ARGS__)
 
 static void xlog(struct pvpci_xbback *x, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -18,6 +18,7 @@
 #include "pvpci/quirks.h"
 #include "pvpci/saverestore.h"
 #include "pvpci/statefile.h"
+#include "pvpci/toolstack.h"
 #include "pvpci/view.h"
 #include "pvpci/xenbus.h"
 
@@ -57,6 +58,22 @@ static void usage(FILE *f)
 		"          run                                stay connected, follow hot attach and detach\n"
 		"                                             (list after each rescan) until SIGTERM\n"
 		"        (socket: $PVPCI_SOCKET or /run/pvpci/pvpcid.sock)\n"
+		"\n"
+		"  assignable-add [--host SPEC] [--force] [--name NAME] BDF\n"
+		"        make a function assignable to guests; --host sysfs[:ROOT] seizes it for pci-stub\n"
+		"        (default --host none: recorded in the store only)\n"
+		"  assignable-remove [--host SPEC] [-r|--rebind] BDF\n"
+		"        no longer assignable; -r gives it back to the driver it was taken from\n"
+		"  assignable-list [-n]     the assignable functions no domain has (-n: with names)\n"
+		"  attach [--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,permissive=1][,msitranslate=1]\n"
+		"         [,power_mgmt=1][,seize=1][,rdm_policy=strict|relaxed]\n"
+		"        pass a function to a guest as xl pci-attach does\n"
+		"  detach [-f] [--timeout MS] DOMID BDF\n"
+		"        take it back as xl pci-detach does; -f even when the guest does not answer\n"
+		"  list DOMID               the domain's functions, as xl pci-list\n"
+		"        (these talk to the store: --store PATH, before or after the verb, or\n"
+		"        $XENSTORED_PATH; -v says what they do; --timeout MS, default 10000, bounds\n"
+		"        each wait on the backend and frontend)\n"
 		"\n"
 		"host SPEC: sysfs[:ROOT] (default, read-only), sim:FILE (lspci -x/-xxx/-xxxx text\n"
 		"or a raw image), shadow:SPEC (writes kept in memory)\n");
@@ -665,8 +682,229 @@ static int cmd_front(int argc, char **argv)
 	return rc;
 }
 
+/* ---- the toolstack verbs, in xl's style (lib/toolstack.c does the work) ---- */
+
+struct ts_args {
+	const char *verb;
+	const char *host_spec, *name;
+	struct pvpci_ts_host host;
+	struct pvpci_ts_opts o;
+	bool verbose, rebind, names;
+	struct xs_handle *xs;
+};
+
+static void log_ts(void *ctx, int level, const char *msg)
+{
+	const struct ts_args *a = ctx;
+
+	if (level >= PVPCI_LOG_INFO && !a->verbose)
+		return;
+	fprintf(stderr, "pvpci %s: %s%s\n", a->verb, level <= 3 ? "error: " : level == 4 ? "warning: " : "",
+		msg);
+}
+
+/*
+ * Options of the toolstack verbs; allowed says which this verb takes (by
+ * their short letter).  Then the store is opened.  0, or the exit code.
+ */
+static int ts_parse(struct ts_args *a, const char *allowed, int argc, char **argv, int nargs,
+		    const char *args)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 'S' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "rebind", no_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *store = getenv("XENSTORED_PATH");
+	char err[512];
+	long v;
+	int opt;
+
+	a->verb = argv[0];
+	a->o.log = log_ts;
+	a->o.log_ctx = a;
+	while ((opt = getopt_long(argc, argv, "fnrvh", opts, NULL)) != -1) {
+		if (opt != 'h' && opt != 'S' && opt != 'v' && (opt == '?' || !strchr(allowed, opt))) {
+			if (opt != '?')
+				fprintf(stderr, "pvpci %s: %s is not an option of this verb\n", a->verb,
+					argv[optind - 1]);
+			fprintf(stderr, "usage: pvpci %s %s\n", a->verb, args);
+			return 2;
+		}
+		switch (opt) {
+		case 'S': store = optarg; break;
+		case 'H': a->host_spec = optarg; break;
+		case 'N': a->name = optarg; break;
+		case 'f': a->o.force = true; break;
+		case 'r': a->rebind = true; break;
+		case 'n': a->names = true; break;
+		case 'v': a->verbose = true; break;
+		case 't':
+			if (parse_num(optarg, 1, 3600000, &v) < 0) {
+				fprintf(stderr, "pvpci %s: --timeout takes milliseconds\n", a->verb);
+				return 2;
+			}
+			a->o.timeout_ms = (int)v;
+			break;
+		case 'h': usage(stdout); return -1;
+		}
+	}
+	if (argc - optind != nargs) {
+		fprintf(stderr, "usage: pvpci %s %s\n", a->verb, args);
+		return 2;
+	}
+	if (pvpci_ts_host_parse(a->host_spec, &a->host, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpci %s: --host %s\n", a->verb, err);
+		return 2;
+	}
+	a->host.force = a->o.force;
+	a->o.host = &a->host;
+	if (store && *store)
+		setenv("XENSTORED_PATH", store, 1);
+	a->xs = xs_open(0);
+	if (!a->xs) {
+		fprintf(stderr, "pvpci %s: cannot connect to the store%s%s: %s\n", a->verb,
+			store && *store ? " at " : "", store && *store ? store : "", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int ts_bdf(const struct ts_args *a, const char *s, struct pvpci_bdf *ret)
+{
+	if (pvpci_bdf_parse(s, ret) == 0)
+		return 0;
+	fprintf(stderr, "pvpci %s: '%s' is not a PCI address ([DDDD:]BB:DD.F)\n", a->verb, s);
+	return 2;
+}
+
+static int ts_domid(const struct ts_args *a, const char *s, unsigned *ret)
+{
+	long v;
+
+	if (parse_num(s, 1, 0x7fef, &v) == 0) {
+		*ret = (unsigned)v;
+		return 0;
+	}
+	fprintf(stderr, "pvpci %s: '%s' is not a guest's domain id (1 to 32751)\n", a->verb, s);
+	return 2;
+}
+
+/* The library's answer: 0 or its message and 1. */
+static int ts_result(const struct ts_args *a, int r, const char *err)
+{
+	if (r >= 0)
+		return 0;
+	fprintf(stderr, "pvpci %s: %s\n", a->verb, err[0] ? err : strerror(-r));
+	return 1;
+}
+
+static int cmd_toolstack(int argc, char **argv)
+{
+	static const struct {
+		const char *verb, *allowed, *args;
+		int nargs;
+	} verbs[] = {
+		{ "assignable-add", "HNf", "[--host none|sysfs[:ROOT]] [--force] [--name NAME] BDF", 1 },
+		{ "assignable-remove", "Hr", "[--host none|sysfs[:ROOT]] [-r|--rebind] BDF", 1 },
+		{ "assignable-list", "n", "[-n]", 0 },
+		{ "attach", "Htf", "[--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,OPTION=VALUE...]", 2 },
+		{ "detach", "ft", "[-f] [--timeout MS] DOMID BDF", 2 },
+		{ "list", "", "DOMID", 1 },
+	};
+	struct ts_args a = { 0 };
+	struct pvpci_bdf bdf;
+	char err[1024] = "";
+	unsigned domid = 0;
+	size_t k = 0;
+	char **pos;
+	int rc;
+
+	while (strcmp(verbs[k].verb, argv[0]))
+		k++;
+	rc = ts_parse(&a, verbs[k].allowed, argc, argv, verbs[k].nargs, verbs[k].args);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	pos = argv + optind;
+	if (k == 0 || k == 1) {
+		rc = ts_bdf(&a, pos[0], &bdf);
+		if (rc)
+			goto out;
+		if (k == 0) {
+			rc = pvpci_ts_assignable_add(a.xs, &a.host, &bdf, a.name, err, sizeof(err));
+			if (rc == 1)
+				fprintf(stderr, "pvpci %s: %s is assignable already\n", a.verb, pos[0]);
+		} else {
+			rc = pvpci_ts_assignable_remove(a.xs, &a.host, &bdf, a.rebind, err, sizeof(err));
+			if (rc == 0 && a.rebind && !a.host.sysfs)
+				fprintf(stderr, "pvpci %s: warning: --host none: not rebound to any driver\n", a.verb);
+		}
+		rc = ts_result(&a, rc, err);
+	} else if (k == 2) {
+		static struct pvpci_ts_assignable list[4096];
+		size_t n = 0;
+
+		rc = ts_result(&a, pvpci_ts_assignable_list(a.xs, list, 4096, &n, err, sizeof(err)), err);
+		for (size_t i = 0; !rc && i < n; i++)
+			printf("%04x:%02x:%02x.%01x %s\n", list[i].bdf.domain, list[i].bdf.bus, list[i].bdf.dev,
+			       list[i].bdf.fn, a.names ? list[i].name : "");
+	} else {
+		rc = ts_domid(&a, pos[0], &domid);
+		if (rc)
+			goto out;
+		if (k == 3) {
+			struct pvpci_pci_spec sp;
+
+			if (pvpci_pci_spec_parse(pos[1], &sp, err, sizeof(err)) < 0) {
+				fprintf(stderr, "pvpci %s: %s\n", a.verb, err);
+				rc = 2;
+				goto out;
+			}
+			rc = ts_result(&a, pvpci_ts_attach(a.xs, domid, &sp, &a.o, err, sizeof(err)), err);
+		} else if (k == 4) {
+			rc = ts_bdf(&a, pos[1], &bdf);
+			if (!rc)
+				rc = ts_result(&a, pvpci_ts_detach(a.xs, domid, &bdf, &a.o, err, sizeof(err)), err);
+		} else {
+			struct pvpci_ts_dev devs[256];
+			size_t n = 0;
+
+			rc = ts_result(&a, pvpci_ts_list(a.xs, domid, devs, 256, &n, err, sizeof(err)), err);
+			/* xl prints nothing for a domain without PCI devices */
+			if (!rc && n)
+				printf("Vdev Device\n");
+			for (size_t i = 0; !rc && i < n; i++)
+				printf("%02x.%01x %04x:%02x:%02x.%01x\n", devs[i].vdevfn >> 3, devs[i].vdevfn & 7,
+				       devs[i].bdf.domain, devs[i].bdf.bus, devs[i].bdf.dev, devs[i].bdf.fn);
+		}
+	}
+out:
+	xs_close(a.xs);
+	return rc;
+}
+
+static bool is_ts_verb(const char *v)
+{
+	return !strcmp(v, "assignable-add") || !strcmp(v, "assignable-remove") ||
+	       !strcmp(v, "assignable-list") || !strcmp(v, "attach") || !strcmp(v, "detach") ||
+	       !strcmp(v, "list");
+}
+
 int main(int argc, char **argv)
 {
+	/* pvpci --store PATH VERB ...: the store of every verb that uses one */
+	while (argc >= 3 && !strcmp(argv[1], "--store")) {
+		setenv("XENSTORED_PATH", argv[2], 1);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -679,6 +917,8 @@ int main(int argc, char **argv)
 		return cmd_save_restore(argc - 1, argv + 1, argv[1][0] == 'r');
 	if (!strcmp(argv[1], "front"))
 		return cmd_front(argc - 1, argv + 1);
+	if (is_ts_verb(argv[1]))
+		return cmd_toolstack(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

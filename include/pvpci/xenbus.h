@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pvpci/backend.h"
 #include "pvpci/front.h"
@@ -57,6 +58,10 @@ void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len);
 
 /* dir/key, malloc'd, or NULL (errno set) when absent. */
 char *pvpci_xb_read(struct xs_handle *xs, const char *dir, const char *key);
+/* dir/key = the printf of fmt, in transaction t (0: none); false with
+ * errno set when the store refuses. */
+bool pvpci_xb_printf(struct xs_handle *xs, uint32_t t, const char *dir, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* dir/state, PVPCI_XB_Unknown when absent or not a number. */
 int pvpci_xb_read_state(struct xs_handle *xs, const char *dir);
 

@@ -1,0 +1,158 @@
+/*
+ * The toolstack's side of PV PCI, as xl and libxl (libxl_pci.c, Xen 4.17)
+ * do it: the store writes of pci-assignable-add / -remove / -list,
+ * pci-attach, pci-detach and pci-list, and the waits on the backend and
+ * frontend that go with them.  A libxenstore client (toolstack.c): it
+ * works against xenstored on Xen as against pvpci-stored.  The one host
+ * thing it does is seize a function for a stub driver through sysfs and
+ * give it back (toolstack_sysfs.c); it knows nothing of config space.
+ *
+ * What it writes (xenbus.h has the layout):
+ *   /libxl/pci/DDDD-BB-DD-F/{driver_path,name,domid}: assignable-add makes
+ *     the node (driver_path: the driver it was taken from, "" when none),
+ *     attach sets domid, detach removes it, assignable-remove removes the
+ *     node.  pvpcid exports only functions that have one.
+ *   the first attach to a domain: one transaction makes the backend
+ *     directory (perms n0 r<domid>) and the frontend's (n<domid> r0),
+ *     their keys and entry 0; a later one: entry N, num_devs, state 7.
+ *   detach: state-N 5 and state 7; once the backend is back at 4, entry N
+ *     removed and the later ones moved down (pvpci_ts_remove_entry); the
+ *     last one: both directories removed, and their parents left empty up
+ *     to /local/domain/<id>.
+ *
+ * Nothing is left behind when the backend or frontend does not answer in
+ * time: an attach removes what it wrote (the backend releases a function
+ * no dev-N lists any more); a detach puts the entry back as it was, or
+ * with force removes it anyway.
+ *
+ * Nothing here prints: errors are a negative errno and a message in the
+ * caller's buffer; progress goes to the log callback.  The store handle
+ * stays the caller's.
+ */
+#ifndef PVPCI_TOOLSTACK_H
+#define PVPCI_TOOLSTACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvpci/bdf.h"
+
+struct xs_handle;
+
+#define PVPCI_TS_TIMEOUT_MS	10000	/* libxl__wait_for_backend: 100 x 100 ms */
+
+/*
+ * xl's PCI spec: BDF[@VSLOT][,permissive=0|1][,msitranslate=0|1]
+ * [,power_mgmt=0|1][,seize=0|1][,rdm_policy=strict|relaxed].  VSLOT is
+ * hex (0-1f).  The function wildcard ("BB:DD.*") is refused.
+ */
+struct pvpci_pci_spec {
+	struct pvpci_bdf bdf;
+	unsigned vdevfn;	/* VSLOT << 3, as libxl has it; 0: the backend places it */
+	bool permissive;
+	bool msitranslate;
+	bool power_mgmt;
+	bool seize;		/* assignable-add it first when it is not assignable */
+	bool rdm_relaxed;	/* rdm_policy; strict unless said */
+};
+
+/* 0, or -EINVAL with *ret untouched and errbuf saying why. */
+int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf, size_t errlen);
+
+/*
+ * Where a function is seized and given back.  "none" (the default): the
+ * store only, for sim hosts and backends that hold functions themselves;
+ * "sim[:...]" means the same.  "sysfs[:ROOT]": driver binding under ROOT
+ * (/sys by default): unbind from the driver, driver_override = pci-stub,
+ * bind to pci-stub; and back.  Bridges are refused; under the real /sys a
+ * function bound to a driver that is not a stub is refused unless force.
+ */
+struct pvpci_ts_host {
+	bool sysfs;
+	bool force;
+	char root[256];
+};
+
+int pvpci_ts_host_parse(const char *spec, struct pvpci_ts_host *ret, char *errbuf, size_t errlen);
+
+/* Seize bdf for pci-stub.  ret_driver_path: the canonical path of the
+ * driver it was bound to, "" when none or a stub already.  On failure the
+ * function is left bound as it was, as far as sysfs lets us. */
+int pvpci_ts_sysfs_seize(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
+			 char *ret_driver_path, size_t len, char *errbuf, size_t errlen);
+/* Unbind bdf from its stub (a function some other driver took meanwhile
+ * is left alone), clear driver_override, and when rebind_to is a driver
+ * directory under ROOT, bind it there. */
+int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
+			   const char *rebind_to, char *errbuf, size_t errlen);
+
+struct pvpci_ts_opts {
+	int timeout_ms;		/* each wait on the backend or frontend; 0: PVPCI_TS_TIMEOUT_MS */
+	bool force;		/* detach: remove the entry even when nobody answers */
+	const struct pvpci_ts_host *host;	/* where seize=1 seizes; NULL: "none" */
+	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
+	void *log_ctx;
+};
+
+/*
+ * pci-assignable-add: seize the function (h; NULL is "none") and record
+ * its node, with name when given.  1 when it was assignable already
+ * (nothing done), 0 when added, or a negative errno.
+ */
+int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
+			    const struct pvpci_bdf *bdf, const char *name, char *errbuf, size_t errlen);
+/*
+ * pci-assignable-remove: -ENOENT when not assignable, -EBUSY while a
+ * domain has it; else give it back (h) to the driver it was taken from
+ * when rebind, and remove its node.
+ */
+int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_host *h,
+			       const struct pvpci_bdf *bdf, bool rebind, char *errbuf, size_t errlen);
+
+struct pvpci_ts_assignable {
+	struct pvpci_bdf bdf;
+	char name[64];		/* "" when none was given */
+};
+
+/* pci-assignable-list: the functions that have a node and no domain, by address. */
+int pvpci_ts_assignable_list(struct xs_handle *xs, struct pvpci_ts_assignable *ret, size_t max,
+			     size_t *ret_n, char *errbuf, size_t errlen);
+
+/*
+ * pci-attach: the function must be assignable (or spec->seize) and no
+ * domain's.  Returns once the backend has exported it (state-N 3) and,
+ * when the frontend is connected, the frontend has rescanned (the backend
+ * back at 4).  -ETIMEDOUT, or -EPIPE when the backend closed, after
+ * removing everything it wrote.
+ */
+int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci_spec *spec,
+		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
+/*
+ * pci-detach: -ENOENT when domid does not have it.  Returns once the
+ * frontend let it go and the entry is removed.  When the backend is not
+ * Connected or does not come back to it in time: the entry restored and
+ * -ETIMEDOUT (-EPIPE when it closed), or with o->force removed anyway.
+ */
+int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf *bdf,
+		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
+
+struct pvpci_ts_dev {
+	struct pvpci_bdf bdf;	/* dev-N */
+	unsigned vdevfn;	/* from vdev-N, else vdevfn-N, else 0 */
+};
+
+/* pci-list: domid's entries in order; *ret_n 0 when it has no PCI device. */
+int pvpci_ts_list(struct xs_handle *xs, unsigned domid, struct pvpci_ts_dev *ret, size_t max,
+		  size_t *ret_n, char *errbuf, size_t errlen);
+
+/*
+ * Detach's second transaction, as libxl_pci.c writes it: entry i of num
+ * under the backend directory be removed (state, key, dev, vdev, opts,
+ * vdevfn, name), every later entry moved down one (state, dev, key
+ * always; vdev, opts, vdevfn, name when present), num_devs num - 1.
+ * t is an open transaction (xs_transaction_t).  0 or a negative errno.
+ */
+int pvpci_ts_remove_entry(struct xs_handle *xs, uint32_t t, const char *be, int i, int num);
+
+#endif
