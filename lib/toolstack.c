@@ -1018,3 +1018,26 @@ int pvpci_ts_list(struct xs_handle *xs, unsigned domid, struct pvpci_ts_dev *ret
 	*ret_n = l.n;
 	return 0;
 }
+
+int pvpci_ts_domain_introduce(struct xs_handle *xs, unsigned domid, const char *name,
+			      char *errbuf, size_t errlen)
+{
+	struct xs_permissions perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
+					   { .id = domid, .perms = XS_PERM_READ } };
+	char home[32], dev[48];
+
+	if (domid == 0 || domid > 0x7fef)
+		return pvpci_errf(errbuf, errlen, -EINVAL, "domain %u cannot be introduced", domid);
+	snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	snprintf(dev, sizeof(dev), "%s/device", home);
+	/* Port 1: xenstored insists on one; the embedded store ignores it. */
+	if (!xs_introduce_domain(xs, domid, 0, 1))
+		return pvpci_errf(errbuf, errlen, -errno, "introducing domain %u: %s", domid,
+				  strerror(errno));
+	if (!xs_mkdir(xs, XBT_NULL, home) || !xs_set_permissions(xs, XBT_NULL, home, perms, 2) ||
+	    !xs_mkdir(xs, XBT_NULL, dev) || !xs_set_permissions(xs, XBT_NULL, dev, perms, 2) ||
+	    !(name ? pvpci_xb_printf(xs, XBT_NULL, home, "name", "%s", name)
+		   : pvpci_xb_printf(xs, XBT_NULL, home, "name", "Domain-%u", domid)))
+		return pvpci_errf(errbuf, errlen, -errno, "%s: %s", home, strerror(errno));
+	return 0;
+}

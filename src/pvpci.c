@@ -71,6 +71,9 @@ static void usage(FILE *f)
 		"  detach [-f] [--timeout MS] DOMID BDF\n"
 		"        take it back as xl pci-detach does; -f even when the guest does not answer\n"
 		"  list DOMID               the domain's functions, as xl pci-list\n"
+		"  domain-introduce [--name NAME] DOMID\n"
+		"        without a hypervisor: what xl create does to pvpci-stored for a domain\n"
+		"        (its socket PATH.d/DOMID appears; its home and name are written)\n"
 		"        (these talk to the store: --store PATH, before or after the verb, or\n"
 		"        $XENSTORED_PATH; -v says what they do; --timeout MS, default 10000, bounds\n"
 		"        each wait on the backend and frontend)\n"
@@ -817,6 +820,7 @@ static int cmd_toolstack(int argc, char **argv)
 		{ "attach", "Htf", "[--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,OPTION=VALUE...]", 2 },
 		{ "detach", "ft", "[-f] [--timeout MS] DOMID BDF", 2 },
 		{ "list", "", "DOMID", 1 },
+		{ "domain-introduce", "N", "[--name NAME] DOMID", 1 },
 	};
 	struct ts_args a = { 0 };
 	struct pvpci_bdf bdf;
@@ -867,6 +871,9 @@ static int cmd_toolstack(int argc, char **argv)
 				goto out;
 			}
 			rc = ts_result(&a, pvpci_ts_attach(a.xs, domid, &sp, &a.o, err, sizeof(err)), err);
+		} else if (k == 6) {
+			rc = ts_result(&a, pvpci_ts_domain_introduce(a.xs, domid, a.name, err, sizeof(err)),
+				       err);
 		} else if (k == 4) {
 			rc = ts_bdf(&a, pos[1], &bdf);
 			if (!rc)
@@ -893,7 +900,7 @@ static bool is_ts_verb(const char *v)
 {
 	return !strcmp(v, "assignable-add") || !strcmp(v, "assignable-remove") ||
 	       !strcmp(v, "assignable-list") || !strcmp(v, "attach") || !strcmp(v, "detach") ||
-	       !strcmp(v, "list");
+	       !strcmp(v, "list") || !strcmp(v, "domain-introduce");
 }
 
 int main(int argc, char **argv)

@@ -137,6 +137,16 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf *bdf,
 		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
 
+/*
+ * What xl create does to the store for a domain, for machines without a
+ * hypervisor (pvpci-stored): introduce domid (mfn 0, port 1: the embedded
+ * store gives it a socket instead of a ring), make its home
+ * /local/domain/<domid> (perms n0 r<domid>) with name (NULL: "Domain-N")
+ * and device/ under it.  0 or a negative errno.
+ */
+int pvpci_ts_domain_introduce(struct xs_handle *xs, unsigned domid, const char *name,
+			      char *errbuf, size_t errlen);
+
 struct pvpci_ts_dev {
 	struct pvpci_bdf bdf;	/* dev-N */
 	unsigned vdevfn;	/* from vdev-N, else vdevfn-N, else 0 */

@@ -96,7 +96,9 @@ store_start
 check "domain 1 introduced (its socket: sock.d/1), named guest1, owning its home" sh -c \
 	"'$bin/store_client' introduce 1 && xenstore-write /local/domain/1/name guest1 &&
 	 xenstore-chmod /local/domain/1 n1"
-check "domain 2 introduced, no name" "$bin/store_client" introduce 2
+check "domain 2 introduced by pvpci domain-introduce, its home read-only to it" sh -c \
+	"'$bin/pvpci' domain-introduce 2 && [ \"\$(XENSTORED_PATH='$tmp/sock.d/2' xenstore-read name)\" = Domain-2 ] &&
+	 ! XENSTORED_PATH='$tmp/sock.d/2' xenstore-write name x 2>/dev/null"
 if start --host "sim:$tmp/host.lspci" --store "$tmp/sock"; then
 	ok "pvpcid --store serves"
 else
