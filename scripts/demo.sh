@@ -1,10 +1,13 @@
-#!/bin/sh
+#!/bin/bash
 # make demo: what a guest would see of real devices, beside what the host has.
 # First `pvpci view` over the fixtures: for each one the policy table (host
 # value, guest value, policy of every register), then the guest's config
 # space in lspci text decoded by the real lspci.  Then the protocol: pvpcid
 # exports this machine's captured virtio functions to domain 1 and a
-# user-space pcifront reads them through the shared page.
+# user-space pcifront reads them through the shared page.  Last, the whole
+# system: pvpci-stored as the xenstore, pvpcid following it, the xl-style
+# verbs passing functions to domain 1 while its frontend runs, hot attach
+# and detach through Reconfiguring / Reconfigured.
 set -e
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,5 +66,59 @@ if [ -x "$pvpcid" ] && [ -f "$net" ]; then
 	timeout 20 tail --pid="$(cat "$tmp/pid")" -f /dev/null
 	echo "== what pvpcid said (--verbose-requests), last lines:"
 	tail -8 "$tmp/daemon.log"
+fi
+
+stored=$build/pvpci-stored
+if [ -x "$stored" ] && [ -x "$pvpcid" ] && [ -f "$net" ]; then
+	echo "=================================================================="
+	echo "== the whole system: pvpci-stored (xenstore), pvpcid following it,"
+	echo "== the toolstack verbs, and domain 1's pcifront through xenbus"
+	echo "=================================================================="
+	w=$tmp/sys
+	mkdir -p "$w"
+	cat "$here"/fixtures/virtio-*.lspci >"$w/host"
+	export XENSTORED_PATH=$w/xs
+	pids=
+	trap 'kill $pids 2>/dev/null || true; rm -rf "$tmp"' EXIT
+	timeout 20 "$stored" --socket "$XENSTORED_PATH" --background --pidfile "$w/stored.pid" 2>"$w/stored.log" ||
+		fail "pvpci-stored did not start: $(cat "$w/stored.log")"
+	pids="$(cat "$w/stored.pid")"
+	timeout 20 "$pvpcid" --store "$XENSTORED_PATH" --host "sim:$w/host" --socket "$w/pv" --state-dir "$w/state" \
+		--background --pidfile "$w/pvpcid.pid" 2>"$w/pvpcid.log" || fail "pvpcid did not start: $(cat "$w/pvpcid.log")"
+	pids="$(cat "$w/pvpcid.pid") $pids"
+	run() { echo "\$ $*"; timeout 30 "$@" || fail "$*"; }
+	show_backend() {
+		echo "\$ xenstore-ls /local/domain/0/backend/pci/1/0"
+		timeout 10 xenstore-ls /local/domain/0/backend/pci/1/0 2>/dev/null | grep -v '^\(frontend\|online\|domain\)' || echo "(no backend directory)"
+	}
+	run "$pvpci" domain-introduce --name guest1 1
+	run "$pvpci" assignable-add 00:03.0
+	run "$pvpci" assignable-add 00:02.0
+	run "$pvpci" assignable-list
+	run "$pvpci" attach 1 00:03.0
+	show_backend
+	echo "\$ pvpci front 1 run &      # domain 1's pcifront, through its own store socket"
+	mkfifo "$w/front.out"
+	XENSTORED_PATH=$w/xs.d/1 timeout 60 "$pvpci" front --socket "$w/pv" 1 run >"$w/front.out" 2>&1 &
+	pids="$! $pids"
+	exec 3<"$w/front.out"
+	# front_lines N: the frontend's next N lines (10 s each at most).
+	front_lines() { local l; for ((i = 0; i < $1; i++)); do IFS= read -r -t 10 l <&3 || fail "the frontend stopped talking"; echo "  front: $l"; done; }
+	front_lines 2
+	run "$pvpci" attach 1 00:02.0          # hot attach: Reconfiguring, Reconfigured, the frontend rescans
+	front_lines 3
+	run "$pvpci" list 1
+	run "$pvpci" detach 1 00:03.0          # hot detach; the entries after it move down
+	front_lines 2
+	show_backend
+	run "$pvpci" detach 1 00:02.0          # the last one: the directories go
+	front_lines 1
+	show_backend
+	run "$pvpci" assignable-list
+	kill $pids 2>/dev/null || true
+	for p in $pids; do timeout 20 tail --pid="$p" -f /dev/null; done
+	pids=
+	echo "== what pvpcid said:"
+	cat "$w/pvpcid.log"
 fi
 echo "demo: done"
