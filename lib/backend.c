@@ -412,6 +412,11 @@ int pvpci_backend_fd(const struct pvpci_backend *b)
 	return b->epfd;
 }
 
+enum pvpci_topo_mode pvpci_backend_mode(const struct pvpci_backend *b)
+{
+	return b->cfg.mode;
+}
+
 size_t pvpci_backend_nfronts(const struct pvpci_backend *b)
 {
 	return b->nfronts;

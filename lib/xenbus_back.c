@@ -23,6 +23,7 @@ struct xbdev {
 	char fe[64];		/* what "frontend" says, checked */
 	char fe_state[80];	/* fe + "/state", watched */
 	bool seen;		/* found in this scan */
+	int fe_seen;		/* the frontend's state we last saw, for the log */
 	struct xbdev *next;
 };
 
@@ -32,6 +33,7 @@ struct pvpci_xbback {
 	void (*log)(void *ctx, int level, const char *msg);
 	void *log_ctx;
 	struct xbdev *devs;
+	bool scanned;		/* the first scan (picking up an earlier run's devices) is done */
 };
 
 static const char *const state_names[] = {
@@ -128,7 +130,7 @@ static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
 	if (!wr(x->xs, d->be, "state", "%d", state))
 		xlog(x, 3, "%s: cannot write state %d", d->be, state);
 	else
-		xlog(x, 7, "%s: %s", d->be, pvpci_xb_state_name(state));
+		xlog(x, 6, "%s: backend %s", d->be, pvpci_xb_state_name(state));
 }
 
 /* xenbus_dev_fatal: "<errno> <message>" under /local/domain/0/error/<nodename>/error,
@@ -164,7 +166,7 @@ static int parse_bdf(const char *s, struct pvpci_bdf *ret)
 
 /* Export dev-i (xen_pcibk_export_device): vdevfn-i places it, opts-i may
  * make it permissive; vdev-i says where the guest sees it. */
-static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i)
+static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev)
 {
 	char key[32], *s, *opts, err[512];
 	struct pvpci_bdf host, guest;
@@ -202,6 +204,14 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i)
 		unsigned long v = strtoul(s, NULL, 16);
 
 		vslot = v ? (int)((v >> 3) & 0x1f) : PVPCI_VSLOT_ANY;
+		free(s);
+	}
+	if (keep_vdev && pvpci_backend_mode(x->b) == PVPCI_TOPO_VPCI) {
+		/* Picking up after a restart: where the guest saw it. */
+		snprintf(key, sizeof(key), "vdev-%d", i);
+		s = pvpci_xb_read(x->xs, d->be, key);
+		if (!parse_bdf(s, &guest))
+			vslot = (int)guest.dev;
 		free(s);
 	}
 	snprintf(key, sizeof(key), "opts-%d", i);
@@ -290,7 +300,7 @@ static void setup(struct pvpci_xbback *x, struct xbdev *d)
 	for (int i = 0; i < n; i++) {
 		char key[32];
 
-		if (export_dev(x, d, i))
+		if (export_dev(x, d, i, false))
 			return;
 		snprintf(key, sizeof(key), "state-%d", i);
 		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
@@ -316,7 +326,7 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
 		if (sub == PVPCI_XB_Initialising) {
 			xlog(x, 6, "%s: attaching dev-%d", d->be, i);
-			if (export_dev(x, d, i))
+			if (export_dev(x, d, i, false))
 				return;
 			publish_roots(x, d);
 			wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
@@ -378,6 +388,11 @@ static void teardown(struct pvpci_xbback *x, struct xbdev *d)
 static void eval(struct pvpci_xbback *x, struct xbdev *d)
 {
 	int bs = pvpci_xb_read_state(x->xs, d->be), fs = pvpci_xb_read_state(x->xs, d->fe);
+
+	if (fs != d->fe_seen) {
+		xlog(x, 6, "%s: frontend %s", d->be, pvpci_xb_state_name(fs));
+		d->fe_seen = fs;
+	}
 
 	/* Whatever the states, outside a reconfiguration: the toolstack may
 	 * take an entry away with no frontend connected (not yet, or closed),
@@ -441,9 +456,42 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 	}
 }
 
+/*
+ * A device an earlier pvpcid served (it died, or was stopped without the
+ * toolstack taking the devices away): bind its functions again (binding
+ * finds each one's saved state from that run and restores it first),
+ * at the guest addresses they had, and wait Initialised for the frontend
+ * to connect anew.  Entries that were on their way out are left to the
+ * toolstack; entries on their way in are taken in.
+ */
+static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
+{
+	int n = num_devs(x, d), taken = 0;
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		char key[32];
+		int sub;
+
+		snprintf(key, sizeof(key), "state-%d", i);
+		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
+		if (sub != PVPCI_XB_Initialised && sub != PVPCI_XB_Initialising)
+			continue;
+		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised))
+			return;
+		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+		taken++;
+	}
+	publish_roots(x, d);
+	xlog(x, 6, "%s: picked up from an earlier run: %d function%s", d->be, taken, taken == 1 ? "" : "s");
+	if (pvpci_xb_read_state(x->xs, d->be) != PVPCI_XB_Closing)
+		set_state(x, d, PVPCI_XB_Initialised);
+}
+
 /* A new backend directory (xen_pcibk_xenbus_probe): check what the
  * toolstack wrote, watch the frontend, InitWait. */
-static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid)
+static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid, bool adopt)
 {
 	struct xbdev *d = calloc(1, sizeof(*d));
 	char want[64], *fe;
@@ -468,6 +516,10 @@ static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid)
 	snprintf(d->fe, sizeof(d->fe), "%s", want);
 	snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", want);
 	xs_watch(x->xs, d->fe_state, "fe");
+	if (adopt) {
+		adopt_devices(x, d);
+		return d;
+	}
 	xlog(x, 6, "%s: new PCI device for domain %u", d->be, domid);
 	set_state(x, d, PVPCI_XB_InitWait);
 	return d;
@@ -491,9 +543,14 @@ static void scan(struct pvpci_xbback *x)
 			;
 		pvpci_xb_backend_path((unsigned)domid, be, sizeof(be));
 		if (!d) {
-			if (pvpci_xb_read_state(x->xs, be) != PVPCI_XB_Initialising)
-				continue;	/* not (yet) a device the toolstack made */
-			d = probe(x, (unsigned)domid);
+			int st = pvpci_xb_read_state(x->xs, be);
+
+			/* Initialising: the toolstack made it; any later state: an
+			 * earlier pvpcid served it (only at our first scan: later a
+			 * device we let go is not taken back). */
+			if (st == PVPCI_XB_Unknown || (st != PVPCI_XB_Initialising && x->scanned))
+				continue;
+			d = probe(x, (unsigned)domid, st != PVPCI_XB_Initialising);
 			if (!d)
 				continue;
 			d->next = x->devs;
@@ -502,6 +559,7 @@ static void scan(struct pvpci_xbback *x)
 		d->seen = true;
 	}
 	free(doms);
+	x->scanned = true;
 	for (struct xbdev **pp = &x->devs; *pp;) {
 		struct xbdev *d = *pp;
 		char *online;

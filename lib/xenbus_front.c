@@ -23,6 +23,8 @@ struct pvpci_xbfront {
 	struct pvpci_front_opts o;
 	int (*rescan)(void *ctx, struct pvpci_front *f);
 	void *rescan_ctx;
+	char socket[108];	/* the local transport's, for reconnecting */
+	int timeout_ms;
 };
 
 static bool set_state(struct pvpci_xbfront *x, int state)
@@ -115,24 +117,73 @@ static int wait_backend(struct pvpci_xbfront *x, unsigned want, int timeout_ms)
 	}
 }
 
+/* Grant, publish, Initialised, wait for Connected, scan what the roots say:
+ * the connection half of pcifront's probe.  On failure the frontend is
+ * Closed and errbuf says why. */
+static int xb_connect(struct pvpci_xbfront *x, char *errbuf, size_t errlen)
+{
+	struct pvpci_local_welcome w;
+	struct pvpci_chan *c = NULL;
+	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
+	int err, st;
+
+	err = pvpci_local_connect(x->socket, x->domid, x->timeout_ms, &c, &w, errbuf, errlen);
+	if (err)
+		goto fail;
+	err = publish(x, c);
+	if (err || !set_state(x, PVPCI_XB_Initialised)) {
+		err = pvpci_errf(errbuf, errlen, err ? err : -errno, "publishing in %s: %s", x->fe,
+				 strerror(err ? -err : errno));
+		goto fail;
+	}
+	st = wait_backend(x, 1u << PVPCI_XB_Connected, x->timeout_ms);
+	if (st < 0) {
+		char *e = NULL, path[128];
+		unsigned len;
+
+		snprintf(path, sizeof(path), "/local/domain/0/error/backend/pci/%u/0/error", x->domid);
+		e = xs_read(x->xs, XBT_NULL, path, &len);
+		err = pvpci_errf(errbuf, errlen, st, "the backend %s (%s)%s%s",
+				 st == -ETIMEDOUT ? "did not connect in time" : "is closing", x->be,
+				 e ? ": " : "", e ? e : "");
+		free(e);
+		goto fail;
+	}
+	err = pvpci_front_new(c, roots, read_roots(x, roots, PVPCI_LOCAL_MAX_ROOTS), &x->o, &x->f);
+	if (err) {
+		err = pvpci_errf(errbuf, errlen, err, "out of memory");
+		goto fail;
+	}
+	if (x->rescan)
+		x->rescan(x->rescan_ctx, x->f);
+	set_state(x, PVPCI_XB_Connected);
+	return 0;
+fail:
+	pvpci_chan_close(c);
+	set_state(x, PVPCI_XB_Closed);
+	return err;
+}
+
 int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
 		       const struct pvpci_front_opts *o, int timeout_ms, struct pvpci_xbfront **ret,
 		       char *errbuf, size_t errlen)
 {
 	struct pvpci_xbfront *x = calloc(1, sizeof(*x));
-	struct pvpci_local_welcome w;
-	struct pvpci_chan *c = NULL;
-	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
-	size_t nroots;
 	char *be;
-	int err, st;
+	int err;
 
 	if (!x)
 		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
 	x->xs = xs;
 	x->domid = domid;
+	x->timeout_ms = timeout_ms;
 	if (o)
 		x->o = *o;
+	if (strlen(socket) >= sizeof(x->socket)) {
+		free(x);
+		return pvpci_errf(errbuf, errlen, -ENAMETOOLONG, "%s: socket path too long", socket);
+	}
+	snprintf(x->socket, sizeof(x->socket), "%s", socket);
 	pvpci_xb_frontend_path(domid, x->fe, sizeof(x->fe));
 	be = pvpci_xb_read(xs, x->fe, "backend");
 	if (!be || strlen(be) >= sizeof(x->be) - 8) {
@@ -150,44 +201,31 @@ int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
 		free(x);
 		return err;
 	}
-	err = pvpci_local_connect(socket, domid, timeout_ms, &c, &w, errbuf, errlen);
-	if (err)
-		goto fail;
-	err = publish(x, c);
-	if (err || !set_state(x, PVPCI_XB_Initialised)) {
-		err = pvpci_errf(errbuf, errlen, err ? err : -errno, "publishing in %s: %s", x->fe,
-				 strerror(err ? -err : errno));
-		goto fail;
-	}
-	st = wait_backend(x, 1u << PVPCI_XB_Connected, timeout_ms);
-	if (st < 0) {
-		char *e = NULL, path[128];
-		unsigned len;
-
-		snprintf(path, sizeof(path), "/local/domain/0/error/backend/pci/%u/0/error", domid);
-		e = xs_read(xs, XBT_NULL, path, &len);
-		err = pvpci_errf(errbuf, errlen, st, "the backend %s (%s)%s%s",
-				 st == -ETIMEDOUT ? "did not connect in time" : "is closing", x->be,
-				 e ? ": " : "", e ? e : "");
-		free(e);
-		goto fail;
-	}
-	nroots = read_roots(x, roots, PVPCI_LOCAL_MAX_ROOTS);
-	err = pvpci_front_new(c, roots, nroots, o, &x->f);
+	err = xb_connect(x, errbuf, errlen);
 	if (err) {
-		err = pvpci_errf(errbuf, errlen, err, "out of memory");
-		goto fail;
+		xs_unwatch(xs, x->be_state, "be");
+		free(x);
+		return err;
 	}
-	c = NULL;
-	set_state(x, PVPCI_XB_Connected);
 	*ret = x;
 	return 0;
-fail:
-	pvpci_chan_close(c);
-	set_state(x, PVPCI_XB_Closed);
-	xs_unwatch(xs, x->be_state, "be");
-	free(x);
-	return err;
+}
+
+int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen)
+{
+	int st;
+
+	pvpci_front_close(x->f);
+	x->f = NULL;
+	/* A backend that comes back first says Initialised for the functions
+	 * it picked up; until then the store shows the dead one's state. */
+	st = wait_backend(x, 1u << PVPCI_XB_Initialised, x->timeout_ms);
+	if (st < 0) {
+		set_state(x, PVPCI_XB_Closed);
+		return pvpci_errf(errbuf, errlen, st, "the backend did not come back in time (%s)", x->be);
+	}
+	/* pvpcid serves its socket before it reads the store: it is there. */
+	return xb_connect(x, errbuf, errlen);
 }
 
 void pvpci_xbfront_close(struct pvpci_xbfront *x)

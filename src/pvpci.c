@@ -499,8 +499,9 @@ static void log_front(void *ctx, int level, const char *msg)
 	fprintf(stderr, "pvpci front: %s%s\n", level <= 3 ? "error: " : "", msg);
 }
 
-/* The scan after a reconfiguration, printed before the frontend says
- * Connected (xenbus.h: the toolstack may take the device away after). */
+/* The scan after a reconfiguration or a reconnection, printed before the
+ * frontend says Connected (xenbus.h: the toolstack may take the device
+ * away after). */
 static int front_rescanned(void *ctx, struct pvpci_front *f)
 {
 	int rc;
@@ -536,7 +537,7 @@ static int front_run(struct pvpci_xbfront *x)
 		struct pollfd p[3] = {
 			{ .fd = pvpci_xbfront_fd(x), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = pvpci_front_chan(f)->ctl_fd, .events = POLLIN },
+			{ .fd = pvpci_front_chan(pvpci_xbfront_front(x))->ctl_fd, .events = POLLIN },
 		};
 		int r;
 
@@ -556,9 +557,17 @@ static int front_run(struct pvpci_xbfront *x)
 			break;
 		}
 		if (p[2].revents & (POLLHUP | POLLERR)) {
-			fprintf(stderr, "pvpci front: the backend went away\n");
-			rc = 1;
-			break;
+			char err[512];
+
+			/* The backend died; a restarted one picks its functions
+			 * up and the frontend connects to it again. */
+			printf("backend gone: reconnecting\n");
+			fflush(stdout);
+			if (pvpci_xbfront_reconnect(x, err, sizeof(err)) < 0) {
+				fprintf(stderr, "pvpci front: %s\n", err);
+				rc = 1;
+				break;
+			}
 		}
 		fflush(stdout);
 	}

@@ -75,6 +75,8 @@ int pvpci_backend_next_timeout(const struct pvpci_backend *b);
 int pvpci_backend_dispatch(struct pvpci_backend *b);
 int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
 
+enum pvpci_topo_mode pvpci_backend_mode(const struct pvpci_backend *b);
+
 /* Frontends connected now. */
 size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
 

@@ -103,6 +103,13 @@ struct pvpci_xbfront;
 int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
 		       const struct pvpci_front_opts *o, int timeout_ms, struct pvpci_xbfront **ret,
 		       char *errbuf, size_t errlen);
+/*
+ * The backend went away (its channel hung up) and may come back: wait for
+ * it to say Initialised again (a restarted pvpcid picks its functions up),
+ * then grant, publish and connect anew, as at open.  0, or a negative
+ * errno with the frontend Closed.
+ */
+int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen);
 /* Closed in the store, the channel closed.  NULL is fine. */
 void pvpci_xbfront_close(struct pvpci_xbfront *x);
 struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x);
