@@ -91,34 +91,56 @@ if [ -x "$stored" ] && [ -x "$pvpcid" ] && [ -f "$net" ]; then
 		echo "\$ xenstore-ls /local/domain/0/backend/pci/1/0"
 		timeout 10 xenstore-ls /local/domain/0/backend/pci/1/0 2>/dev/null | grep -v '^\(frontend\|online\|domain\)' || echo "(no backend directory)"
 	}
+	# states: the xenbus state changes pvpcid saw since the last call.
+	seen=0
+	states() {
+		local n
+		n=$(wc -l <"$w/pvpcid.log")
+		sed -n "$((seen + 1)),${n}p" "$w/pvpcid.log" | grep -E ': (backend|frontend) [A-Z]' |
+			sed 's|^pvpcid: /local/domain/0/backend/pci/1/0: |  xenbus: |'
+		seen=$n
+	}
 	run "$pvpci" domain-introduce --name guest1 1
 	run "$pvpci" assignable-add 00:03.0
 	run "$pvpci" assignable-add 00:02.0
+	run "$pvpci" assignable-add 00:04.0
 	run "$pvpci" assignable-list
+	echo "== two functions for domain 1 before its frontend starts"
 	run "$pvpci" attach 1 00:03.0
+	run "$pvpci" attach 1 00:02.0
+	states
 	show_backend
-	echo "\$ pvpci front 1 run &      # domain 1's pcifront, through its own store socket"
+	echo "\$ pvpci front 1 run &      # domain 1's pcifront, through the store as domain 1"
 	mkfifo "$w/front.out"
 	XENSTORED_PATH=$w/xs.d/1 timeout 60 "$pvpci" front --socket "$w/pv" 1 run >"$w/front.out" 2>&1 &
 	pids="$! $pids"
 	exec 3<"$w/front.out"
 	# front_lines N: the frontend's next N lines (10 s each at most).
-	front_lines() { local l; for ((i = 0; i < $1; i++)); do IFS= read -r -t 10 l <&3 || fail "the frontend stopped talking"; echo "  front: $l"; done; }
-	front_lines 2
-	run "$pvpci" attach 1 00:02.0          # hot attach: Reconfiguring, Reconfigured, the frontend rescans
+	front_lines() { local l; for ((i = 0; i < $1; i++)); do IFS= read -r -t 10 l <&3 || fail "the frontend stopped talking"; echo "  guest: $l"; done; }
 	front_lines 3
+	states
+	echo "== hot attach of a third while the guest runs"
+	run "$pvpci" attach 1 00:04.0
+	front_lines 4
+	states
 	run "$pvpci" list 1
-	run "$pvpci" detach 1 00:03.0          # hot detach; the entries after it move down
-	front_lines 2
+	echo "== hot detach of the first; the entries after it move down"
+	run "$pvpci" detach 1 00:03.0
+	front_lines 3
+	states
 	show_backend
-	run "$pvpci" detach 1 00:02.0          # the last one: the directories go
+	echo "== the rest, and the directories go"
+	run "$pvpci" detach 1 00:02.0
+	front_lines 2
+	run "$pvpci" detach 1 00:04.0
 	front_lines 1
+	states
 	show_backend
 	run "$pvpci" assignable-list
 	kill $pids 2>/dev/null || true
 	for p in $pids; do timeout 20 tail --pid="$p" -f /dev/null; done
 	pids=
-	echo "== what pvpcid said:"
-	cat "$w/pvpcid.log"
+	echo "== pvpcid stopped cleanly; its last words:"
+	tail -3 "$w/pvpcid.log"
 fi
 echo "demo: done"
