@@ -103,6 +103,10 @@ static int bar_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val, uin
 	uint32_t addr_mask = ~r->ro_mask, hw;
 
 	(void)wmask;
+	/* Nothing is there: nothing to size and nothing to put back, even
+	 * when the register holds an address the host does not stand by. */
+	if (cs->bars[i].flags & PVPCI_BAR_UNUSED)
+		return 0;
 	if (i == PVPCI_ROM_BAR) {
 		addr_mask = ROM_ADDR_MASK;
 		cs->rom_enable = val & ROM_ENABLE;

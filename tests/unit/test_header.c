@@ -263,6 +263,28 @@ static void test_rom(void **state)
 	free(f);
 }
 
+/* Found by fuzz_ops: a ROM register holding an address the host does not
+ * stand by (no ROM in bar_info) was "put back" to 0 by a guest's write. */
+static void test_rom_absent_takes_no_write(void **state)
+{
+	struct fakedev *f = fake_new(256);
+	struct pvpci_cs *cs;
+
+	(void)state;
+	f->bars[PVPCI_ROM_BAR] = (struct pvpci_bar){ .flags = PVPCI_BAR_UNUSED };
+	cs = bind(f, false, false);
+	assert_int_equal(cs_rd(cs, 0x30, 4), 0);
+	for (uint32_t v = 0; v < 2; v++) {
+		assert_int_equal(pvpci_cs_write(cs, 0x30, 1, v), 0);
+		assert_int_equal(pvpci_cs_write(cs, 0x30, 4, v ? 0xfffff801 : 0), 0);
+		assert_int_equal(cs_rd(cs, 0x30, 4), 0);
+	}
+	assert_int_equal(fake_get(f, 0x30, 4), 0xfe000000);
+	assert_int_equal(f->nlog, 0);
+	pvpci_cs_free(cs);
+	free(f);
+}
+
 static void test_interrupt_line_and_bist(void **state)
 {
 	struct fakedev *f = fake_new(256);
@@ -344,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_bars),
 		cmocka_unit_test(test_bar_restore),
 		cmocka_unit_test(test_rom),
+		cmocka_unit_test(test_rom_absent_takes_no_write),
 		cmocka_unit_test(test_interrupt_line_and_bist),
 		cmocka_unit_test(test_bridges_refused),
 		cmocka_unit_test(test_policy_words),
