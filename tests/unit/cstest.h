@@ -9,7 +9,7 @@
 #include "cs_internal.h"
 #include "fakedev.h"
 
-/* Bind f with o; the write log starts empty. */
+/* Bind f with o; the write and read logs start empty. */
 static inline struct pvpci_cs *cs_bind_with(struct fakedev *f, const struct pvpci_cs_opts *o)
 {
 	struct pvpci_cs *cs = NULL;
@@ -17,7 +17,7 @@ static inline struct pvpci_cs *cs_bind_with(struct fakedev *f, const struct pvpc
 
 	if (pvpci_cs_new(&f->hd, o, &cs, err, sizeof(err)) != 0)
 		fail_msg("bind: %s", err);
-	f->nlog = 0;
+	f->nlog = f->nrlog = 0;
 	return cs;
 }
 

@@ -2,12 +2,15 @@
  * A recording host device for engine tests, independent of the sim
  * backend so that each test states exactly what the "hardware" does:
  * a RAM image, a per-bit hardware-writable mask and RW1C mask, a log of
- * every write that reached it, BAR descriptions and counters.
+ * every write and every read that reached it, BAR descriptions, counters,
+ * and a hook run at each access (what else happens meanwhile: a frontend
+ * rewriting its page, the device changing its registers).
  * Header-only: each test program includes it once.
  */
 #ifndef PVPCI_TEST_FAKEDEV_H
 #define PVPCI_TEST_FAKEDEV_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +18,7 @@
 
 #define FAKE_LOG_MAX 4096
 
+/* One access: for a write the value written, for a read the value read. */
 struct fake_write {
 	unsigned off, size;
 	uint32_t val;
@@ -28,18 +32,33 @@ struct fakedev {
 	struct pvpci_bar bars[PVPCI_NUM_BARS + 1];
 	struct fake_write log[FAKE_LOG_MAX];
 	size_t nlog;
+	struct fake_write rlog[FAKE_LOG_MAX];	/* reads */
+	size_t nrlog;
 	unsigned decode_calls, resets;
 	bool decode;
+	/* Run before each read or write touches the image; NULL: nothing. */
+	void (*on_access)(struct fakedev *f, bool write, unsigned off, unsigned size);
+	void *hook_ctx;
 };
 
-static int fake_read(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t *ret)
+static inline uint32_t fake_get(const struct fakedev *f, unsigned off, unsigned size)
 {
-	struct fakedev *f = (struct fakedev *)d;
 	uint32_t v = 0;
 
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint32_t)f->cfg[off + i] << (8 * i);
-	*ret = v;
+	return v;
+}
+
+static int fake_read(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t *ret)
+{
+	struct fakedev *f = (struct fakedev *)d;
+
+	if (f->on_access)
+		f->on_access(f, false, off, size);
+	*ret = fake_get(f, off, size);
+	if (f->nrlog < FAKE_LOG_MAX)
+		f->rlog[f->nrlog++] = (struct fake_write){ off, size, *ret };
 	return 0;
 }
 
@@ -47,6 +66,8 @@ static int fake_write(struct pvpci_hostdev *d, unsigned off, unsigned size, uint
 {
 	struct fakedev *f = (struct fakedev *)d;
 
+	if (f->on_access)
+		f->on_access(f, true, off, size);
 	if (f->nlog < FAKE_LOG_MAX)
 		f->log[f->nlog++] = (struct fake_write){ off, size, val };
 	for (unsigned i = 0; i < size; i++) {
@@ -68,13 +89,10 @@ static int fake_bar_info(struct pvpci_hostdev *d, unsigned bar, struct pvpci_bar
 static int fake_set_decode(struct pvpci_hostdev *d, bool on)
 {
 	struct fakedev *f = (struct fakedev *)d;
-	uint32_t cmd;
 
 	f->decode_calls++;
 	f->decode = on;
-	fake_read(d, 4, 2, &cmd);
-	cmd = on ? cmd | 3 : cmd & ~3u;
-	f->cfg[4] = (uint8_t)cmd;
+	f->cfg[4] = (uint8_t)(on ? f->cfg[4] | 3 : f->cfg[4] & ~3u);
 	return 0;
 }
 
@@ -97,15 +115,6 @@ static inline void fake_put(struct fakedev *f, unsigned off, unsigned size, uint
 {
 	for (unsigned i = 0; i < size; i++)
 		f->cfg[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint32_t fake_get(const struct fakedev *f, unsigned off, unsigned size)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint32_t)f->cfg[off + i] << (8 * i);
-	return v;
 }
 
 static inline void fake_wmask(struct fakedev *f, unsigned off, unsigned size, uint32_t m)
@@ -169,14 +178,26 @@ static inline void fake_cap(struct fakedev *f, unsigned off, uint8_t id, uint8_t
 	f->cfg[0x06] |= 0x10;
 }
 
+/* How many accesses of a log touch a byte of [off, off + len). */
+static inline size_t fake_touching(const struct fake_write *log, size_t n, unsigned off, unsigned len)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += log[i].off < off + len && off < log[i].off + log[i].size;
+	return k;
+}
+
 /* How many logged writes touch a byte of [off, off + len). */
 static inline size_t fake_writes_to(const struct fakedev *f, unsigned off, unsigned len)
 {
-	size_t n = 0;
+	return fake_touching(f->log, f->nlog, off, len);
+}
 
-	for (size_t i = 0; i < f->nlog; i++)
-		n += f->log[i].off < off + len && off < f->log[i].off + f->log[i].size;
-	return n;
+/* How many logged reads touch a byte of [off, off + len). */
+static inline size_t fake_reads_of(const struct fakedev *f, unsigned off, unsigned len)
+{
+	return fake_touching(f->rlog, f->nrlog, off, len);
 }
 
 /* Bits hardware clears on a 1 written, as fake_wmask sets writable ones. */

@@ -15,242 +15,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "cstest.h"
-#include "pvpci/pciif.h"
-
-#define PM	0x40
-#define MSI	0x48	/* 32-bit, no masking: 12 bytes */
-#define MSIX	0x54
-#define VNDR	0x60
-#define IRQ0	100	/* the first number the allocator hands out */
-#define DOMID	7
-
-/* Linux's errno numbers, as the frontend reads them. */
-enum { L_ENXIO = 6, L_EIO = 5, L_EBUSY = 16, L_EINVAL = 22, L_ENOSPC = 28, L_ERANGE = 34,
-       L_EALREADY = 114 };
-
-/* ---- log ---- */
-
-static char logbuf[16384];
-
-static void rec_log(void *ctx, int level, const char *msg)
-{
-	size_t n = strlen(logbuf);
-
-	(void)ctx;
-	snprintf(logbuf + n, sizeof(logbuf) - n, "%d %s\n", level, msg);
-}
-
-/* Is "level msg" a whole line of the log? */
-static bool logged(int level, const char *msg)
-{
-	char line[512];
-	size_t n = (size_t)snprintf(line, sizeof(line), "%d %s\n", level, msg);
-
-	for (const char *s = logbuf; (s = strstr(s, line)); s += n)
-		if (s == logbuf || s[-1] == '\n')
-			return true;
-	return false;
-}
-
-/* ---- a device whose reads can act as a frontend rewriting the page ---- */
-
-static struct pvpci_sharedinfo *rewrite_sh;	/* NULL: reads do nothing more */
-static void (*rewrite_fn)(struct pvpci_sharedinfo *sh);
-static struct { unsigned off, size; } reads[256];
-static size_t nreads;
-
-static int hook_read(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t *ret)
-{
-	if (nreads < sizeof(reads) / sizeof(reads[0]))
-		reads[nreads++] = (__typeof__(reads[0])){ off, size };
-	if (rewrite_sh)
-		rewrite_fn(rewrite_sh);
-	return fake_read(d, off, size, ret);
-}
-
-static struct pvpci_hostdev_ops hook_ops;
-
-/*
- * A: PM, MSI (8 vectors capable), MSI-X (16 entries, table at BAR 0 + 0,
- * PBA at BAR 0 + 0x800) and a vendor capability, host 0000:03:00.0, with
- * MSI's and MSI-X's Enable bits writable in "hardware".
- */
-static struct fakedev *dev_a(void)
-{
-	struct fakedev *f = fake_new(256);
-
-	hook_ops = fake_ops;
-	hook_ops.read = hook_read;
-	f->hd.ops = &hook_ops;
-	fake_cap(f, PM, 0x01, MSI);
-	fake_put(f, PM + 2, 2, 0x0003);
-	fake_cap(f, MSI, 0x05, MSIX);
-	fake_put(f, MSI + 2, 2, 0x0006);
-	fake_wmask(f, MSI + 2, 2, 0x0071);
-	fake_cap(f, MSIX, 0x11, VNDR);
-	fake_put(f, MSIX + 2, 2, 0x000f);
-	fake_put(f, MSIX + 4, 4, 0x00000000);
-	fake_put(f, MSIX + 8, 4, 0x00000800);
-	fake_wmask(f, MSIX + 2, 2, 0xc000);
-	fake_cap(f, VNDR, 0x09, 0);
-	f->cfg[VNDR + 2] = 4;
-	return f;
-}
-
-/* B: no capabilities, host 0000:02:05.1. */
-static struct fakedev *dev_b(void)
-{
-	struct fakedev *f = fake_new(256);
-
-	f->hd.bdf = (struct pvpci_bdf){ 0, 2, 5, 1 };
-	return f;
-}
-
-static void hw_memory(struct fakedev *f, bool on)
-{
-	f->cfg[4] = (uint8_t)(on ? f->cfg[4] | 0x02 : f->cfg[4] & ~0x02);
-}
-
-static bool msi_on_in_hw(const struct fakedev *f)
-{
-	return fake_get(f, MSI + 2, 2) & 0x0001;
-}
-
-static bool msix_on_in_hw(const struct fakedev *f)
-{
-	return fake_get(f, MSIX + 2, 2) & 0x8000;
-}
-
-/* ---- the backend under test ---- */
-
-struct env {
-	enum pvpci_topo_mode mode;
-	struct fakedev *f[2];
-	struct pvpci_cs *cs[2];
-	struct pvpci_irq_local *irq;
-	struct pvpci_pciif *p;
-	struct pvpci_bdf host[2], guest[2];
-};
-
-struct env_opts {
-	unsigned nirq;		/* 0: 64 */
-	bool no_irq;		/* cfg.irq NULL */
-	bool verbose;
-};
-
-static struct env *env_new(enum pvpci_topo_mode mode, const struct env_opts *o)
-{
-	struct env *e = calloc(1, sizeof(*e));
-	struct pvpci_cs_opts co = { .log = rec_log };
-	struct pvpci_pciif_cfg cfg = { .mode = mode, .domid = DOMID, .irq = &pvpci_irq_local_ops,
-				       .verbose = o && o->verbose, .log = rec_log };
-	char err[256];
-
-	logbuf[0] = 0;
-	nreads = 0;
-	rewrite_sh = NULL;
-	e->mode = mode;
-	assert_int_equal(pvpci_irq_local_new(IRQ0, o && o->nirq ? o->nirq : 64, &e->irq), 0);
-	cfg.irq_ctx = e->irq;
-	if (o && o->no_irq)
-		cfg.irq = NULL;
-	assert_int_equal(pvpci_pciif_new(&cfg, &e->p), 0);
-	e->f[0] = dev_a();
-	e->f[1] = dev_b();
-	for (int i = 0; i < 2; i++) {
-		e->cs[i] = cs_bind_with(e->f[i], &co);
-		hw_memory(e->f[i], true);
-		e->host[i] = e->f[i]->hd.bdf;
-	}
-	/* vpci: A placed at slot 5, B takes the lowest free slot and keeps
-	 * its function number.  Passthrough: the host's addresses. */
-	assert_int_equal(pvpci_pciif_export(e->p, &e->host[0], mode == PVPCI_TOPO_VPCI ? 5 : PVPCI_VSLOT_ANY,
-					    e->cs[0], &e->guest[0], err, sizeof(err)), 0);
-	assert_int_equal(pvpci_pciif_export(e->p, &e->host[1], PVPCI_VSLOT_ANY, e->cs[1], &e->guest[1],
-					    err, sizeof(err)), 0);
-	if (mode == PVPCI_TOPO_VPCI) {
-		assert_int_equal(pvpci_bdf_cmp(&e->guest[0], &(struct pvpci_bdf){ 0, 0, 5, 0 }), 0);
-		assert_int_equal(pvpci_bdf_cmp(&e->guest[1], &(struct pvpci_bdf){ 0, 0, 0, 1 }), 0);
-	} else {
-		assert_int_equal(pvpci_bdf_cmp(&e->guest[0], &e->host[0]), 0);
-		assert_int_equal(pvpci_bdf_cmp(&e->guest[1], &e->host[1]), 0);
-	}
-	assert_int_equal(pvpci_topo_mode(pvpci_pciif_topo(e->p)), mode);
-	e->f[0]->nlog = e->f[1]->nlog = 0;
-	return e;
-}
-
-static void env_free(struct env *e)
-{
-	pvpci_pciif_free(e->p);
-	assert_int_equal(pvpci_irq_local_in_use(e->irq), 0);
-	pvpci_irq_local_free(e->irq);
-	for (int i = 0; i < 2; i++) {
-		pvpci_cs_free(e->cs[i]);
-		free(e->f[i]);
-	}
-	free(e);
-}
-
-/* An op for guest address g, every other field garbage. */
-static struct pvpci_op op_at(const struct pvpci_bdf *g, uint32_t cmd)
-{
-	struct pvpci_op op;
-
-	memset(&op, 0x5a, sizeof(op));
-	op.cmd = cmd;
-	op.domain = g->domain;
-	op.bus = g->bus;
-	op.devfn = pvpci_devfn(g);
-	return op;
-}
-
-static struct pvpci_op run(struct env *e, int i, uint32_t cmd, uint32_t value, uint32_t info)
-{
-	struct pvpci_op op = op_at(&e->guest[i], cmd);
-
-	op.value = value;
-	op.info = info;
-	pvpci_pciif_do_op(e->p, &op);
-	return op;
-}
-
-static struct pvpci_op conf(struct env *e, int i, uint32_t cmd, int32_t off, int32_t size, uint32_t value)
-{
-	struct pvpci_op op = op_at(&e->guest[i], cmd);
-
-	op.offset = off;
-	op.size = size;
-	op.value = value;
-	pvpci_pciif_do_op(e->p, &op);
-	return op;
-}
-
-/* enable_msix on A with nvec entries from list. */
-static struct pvpci_op msix(struct env *e, uint32_t nvec, const uint16_t *entries, size_t n)
-{
-	struct pvpci_op op = op_at(&e->guest[0], PVPCI_XEN_PCI_OP_enable_msix);
-
-	op.value = nvec;
-	for (size_t k = 0; k < n; k++)
-		op.msix_entries[k].entry = entries[k];
-	pvpci_pciif_do_op(e->p, &op);
-	return op;
-}
-
-static unsigned in_use(const struct env *e)
-{
-	return pvpci_irq_local_in_use(e->irq);
-}
-
-#define BOTH(name)							\
-	static void test_##name(void **state)				\
-	{								\
-		(void)state;						\
-		name(PVPCI_TOPO_PASSTHROUGH);				\
-		name(PVPCI_TOPO_VPCI);					\
-	}
+#include "pciiftest.h"
 
 /* ---- config access ---- */
 
@@ -736,28 +501,6 @@ BOTH(verbose_log)
 
 /* ---- serve ---- */
 
-#define PAGE	4096
-
-static uint8_t *page_new(void)
-{
-	uint8_t *pg = aligned_alloc(PAGE, PAGE);
-
-	memset(pg, 0xa5, PAGE);
-	return pg;
-}
-
-static void sh_op(struct pvpci_sharedinfo *sh, const struct pvpci_bdf *g, uint32_t cmd,
-		  int32_t off, int32_t size, uint32_t value)
-{
-	sh->op.cmd = cmd;
-	sh->op.domain = g->domain;
-	sh->op.bus = g->bus;
-	sh->op.devfn = pvpci_devfn(g);
-	sh->op.offset = off;
-	sh->op.size = size;
-	sh->op.value = value;
-}
-
 static void serve(enum pvpci_topo_mode mode)
 {
 	struct env *e = env_new(mode, NULL);
@@ -874,17 +617,30 @@ static void rewrite_msix(struct pvpci_sharedinfo *sh)
 		sh->op.msix_entries[k].entry = 0;
 }
 
-/* Serve the op in sh while each device read runs fn on the page. */
+static void (*rewrite_fn)(struct pvpci_sharedinfo *sh);
+
+static void rewrite_hook(struct fakedev *f, bool write, unsigned off, unsigned size)
+{
+	(void)write;
+	(void)off;
+	(void)size;
+	rewrite_fn(f->hook_ctx);
+}
+
+/* Serve the op in sh while each access to A runs fn on the page. */
 static void serve_rewritten(struct env *e, struct pvpci_sharedinfo *sh,
 			    void (*fn)(struct pvpci_sharedinfo *sh))
 {
+	struct fakedev *f = e->f[0];
+
 	sh->flags = PVPCI_XEN_PCIF_active;
-	nreads = 0;
-	rewrite_sh = sh;
+	f->nrlog = 0;
+	f->on_access = rewrite_hook;
+	f->hook_ctx = sh;
 	rewrite_fn = fn;
 	assert_int_equal(pvpci_pciif_serve(e->p, sh), 1);
-	rewrite_sh = NULL;
-	assert_true(nreads >= 1);	/* the rewrite did happen mid-op */
+	f->on_access = NULL;
+	assert_true(f->nrlog >= 1);	/* the rewrite did happen mid-op */
 }
 
 static void rewriting_frontend(enum pvpci_topo_mode mode)
@@ -898,8 +654,8 @@ static void rewriting_frontend(enum pvpci_topo_mode mode)
 	rewrite_to = e->guest[1];
 	sh_op(sh, &e->guest[0], PVPCI_XEN_PCI_OP_conf_read, 0, 4, 0);
 	serve_rewritten(e, sh, rewrite_conf);
-	for (size_t k = 0; k < nreads; k++)
-		assert_true(reads[k].off + reads[k].size <= 4);
+	for (size_t k = 0; k < e->f[0]->nrlog; k++)
+		assert_true(e->f[0]->rlog[k].off + e->f[0]->rlog[k].size <= 4);
 	assert_int_equal(sh->op.err, 0);
 	assert_int_equal(sh->op.value, 0x56781234);
 	assert_int_equal(sh->flags, 0);
