@@ -134,6 +134,19 @@ static int pmcsr_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val, u
 	return err;
 }
 
+bool cs_pm_in_d0(struct pvpci_cs *cs)
+{
+	int i = cs_cap_find(cs, false, 0x01);
+	uint32_t pmcsr;
+
+	if (i < 0 || !cs->caps[i].visible)
+		return true;
+	/* The device's own word, not the state last asked for: a function
+	 * may refuse or leave D0 by itself. */
+	return pvpci_hostdev_read(cs->hd, cs->caps[i].offset + PM_CTRL, 2, &pmcsr) >= 0 &&
+	       (pmcsr & PMCSR_STATE) == D0;
+}
+
 bool cs_pm_check(struct pvpci_cs *cs, struct pvpci_cap *c)
 {
 	unsigned room = cs_cap_room(cs, c);

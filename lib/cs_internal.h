@@ -79,6 +79,10 @@ int cs_header_register(struct pvpci_cs *cs);
  */
 bool cs_pm_check(struct pvpci_cs *cs, struct pvpci_cap *c);
 int cs_pm_init(struct pvpci_cs *cs, struct pvpci_cap *c);
+/* Whether the function is in D0 now, as its PMCSR says (true without a
+ * visible PM capability; false when PMCSR cannot be read).  For the ops
+ * that need its BARs or its interrupts, which Linux refuses outside D0. */
+bool cs_pm_in_d0(struct pvpci_cs *cs);
 bool cs_msi_check(struct pvpci_cs *cs, struct pvpci_cap *c);
 int cs_msi_init(struct pvpci_cs *cs, struct pvpci_cap *c);
 bool cs_msix_check(struct pvpci_cs *cs, struct pvpci_cap *c);

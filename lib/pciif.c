@@ -240,6 +240,8 @@ static int msi_enable(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op, 
 		err = -ENXIO;
 	else if (nvec == 0 || nvec > MSI_MAX_VEC)
 		err = -EINVAL;
+	else if (!cs_pm_in_d0(f->cs))
+		err = -EINVAL;	/* as pci_enable_msi outside D0 */
 	else
 		err = irqs_get(p, f, nvec, true, f->msi.irqs);
 	if (!err) {
@@ -328,6 +330,11 @@ static int msix_setup(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op)
 			return -EINVAL;
 		seen[e / 64] |= (uint64_t)1 << (e % 64);
 	}
+	/* Linux's PCI core refuses outside D0: in D3hot the table's BAR does
+	 * not decode, and the host's writes to it would go nowhere (or, on
+	 * some platforms, raise errors the host must handle). */
+	if (!cs_pm_in_d0(f->cs))
+		return -EINVAL;
 	err = irqs_get(p, f, nvec, false, f->msix.irqs);
 	if (err < 0)
 		return err;
