@@ -191,6 +191,24 @@ static bool is_eventfd(int fd)
 	return strcmp(link, "anon_inode:[eventfd]") == 0;
 }
 
+/*
+ * What a read of a nonblocking eventfd gives after 2 is added to it: 2 or
+ * more when it hands out its whole count at a read, as the backend's one
+ * read a round relies on; 1 in semaphore mode, where a single write of
+ * 2^64 - 2 by the frontend would keep the backend's loop busy a round a
+ * read for ever (XSA-332); 0 when the frontend filled or drained it
+ * meanwhile.  Asked of the eventfd itself: fdinfo says so only since
+ * Linux 6.5.
+ */
+static uint64_t kick_probe(int fd)
+{
+	uint64_t two = 2, n = 0;
+
+	if (write(fd, &two, sizeof(two)) != sizeof(two) || read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
 static int check_page(int fd, char *errbuf, size_t errlen)
 {
 	struct stat st;
@@ -248,6 +266,7 @@ int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, si
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
 	int fds[NFDS * 2], nfds = 0, err, dup_sock;
+	uint64_t probe;
 	ssize_t n;
 
 	n = recvmsg(conn_fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -289,6 +308,13 @@ int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, si
 			err = pvpci_errf(errbuf, errlen, -errno, "eventfd: %s", strerror(errno));
 			goto fail;
 		}
+	}
+	probe = kick_probe(fds[FD_TO_BACK]);
+	if (probe < 2) {
+		err = pvpci_errf(errbuf, errlen, -EPROTO,
+				 probe ? "event channel %d is an eventfd in semaphore mode"
+				       : "event channel %d takes no kick", FD_TO_BACK);
+		goto fail;
 	}
 	/* The channel owns a socket of its own; conn_fd stays the caller's. */
 	dup_sock = fcntl(conn_fd, F_DUPFD_CLOEXEC, 0);

@@ -108,7 +108,8 @@ int pvpci_local_accept(int listen_fd);
  * Backend: take the frontend's hello on a connection that became
  * readable, without blocking: validates the page (a memfd of at least one
  * page, sealed against shrinking, so it cannot vanish under the backend)
- * and the eventfds, maps the page.  On success *ret owns conn_fd (as its
+ * and the eventfds (the kicks to the backend must be counted whole at a
+ * read: not an eventfd in semaphore mode), maps the page.  On success *ret owns conn_fd (as its
  * ctl_fd) and *ret_domid is the domain the frontend says it is.  -EAGAIN:
  * nothing yet; any other error: a message in errbuf, conn_fd still the
  * caller's (answer with pvpci_local_refuse, then close it).

@@ -986,7 +986,8 @@ struct bad_hello {
 	size_t len;		/* of the hello sent */
 	enum page_kind page;
 	int nfds;		/* sent of: page, to-backend, to-frontend, one more eventfd */
-	int pipe_at;		/* 1 or 2: that event channel is a pipe; 0: none is */
+	int pipe_at;		/* 1 or 2: that event channel is a pipe; 0: none is; -1: both
+				 * are eventfds in semaphore mode */
 	const char *msg;	/* the backend's answer */
 };
 
@@ -999,10 +1000,9 @@ static void hello_refused(struct bk *k, struct pvpci_front *good, const struct b
 	memcpy(msg.magic, h->magic, sizeof(msg.magic));
 	fds[0] = h->page == PAGE_EVENTFD ? make_evt()
 					 : make_page(h->page == PAGE_SMALL ? 100 : 4096, h->page != PAGE_UNSEALED);
-	fds[1] = make_evt();
-	fds[2] = make_evt();
-	fds[3] = make_evt();
-	if (h->pipe_at && pipe2(pp, O_CLOEXEC) == 0) {
+	for (int i = 1; i < 4; i++)
+		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | (h->pipe_at < 0 ? EFD_SEMAPHORE : 0));
+	if (h->pipe_at > 0 && pipe2(pp, O_CLOEXEC) == 0) {
 		close(fds[h->pipe_at]);
 		fds[h->pipe_at] = pp[0];
 	}
@@ -1043,6 +1043,10 @@ static void scn_connect(void)
 		  "event channel 1 is not an eventfd" },
 		{ "a pipe as the to-frontend eventfd", "pvpcilo1", 16, PAGE_GOOD, 3, 2,
 		  "event channel 2 is not an eventfd" },
+		/* One write of 2^64 - 2 would keep the backend busy a read a
+		 * round for ever (XSA-332). */
+		{ "semaphore eventfds", "pvpcilo1", 16, PAGE_GOOD, 3, -1,
+		  "event channel 1 is an eventfd in semaphore mode" },
 	};
 	const struct bk_cfg cfg = { .mode = PVPCI_TOPO_VPCI, .exps = exps, .nexps = 2 };
 	struct pvpci_front_opts o = { .timeout_ms = OP_TIMEOUT_MS };
