@@ -146,15 +146,17 @@ struct exp_state {
 	uint16_t devctl, lnkctl, devctl2, lnkctl2;	/* virtual values at bind */
 };
 
-/* Write only the bits in `bits` of r through to hardware, the other bits
- * of the hardware register kept as they are: the core's own arithmetic,
- * on a copy of r that owns exactly those bits. */
+/* Write only the bits in `bits` of r through to hardware, and of those
+ * only the ones in the bytes the guest wrote (the others hold the virtual
+ * copy, which may differ from the hardware, after an FLR say), the other
+ * bits of the hardware register kept as they are: the core's own
+ * arithmetic, on a copy of r that owns exactly those bits. */
 static int write_through(struct pvpci_cs *cs, const struct pvpci_reg *r, uint32_t bits, uint32_t val,
 			 uint32_t wmask)
 {
 	struct pvpci_reg t = {
 		.name = r->name, .offset = r->offset, .size = r->size,
-		.ro_mask = size_mask(r->size) & ~bits,
+		.ro_mask = size_mask(r->size) & ~(bits & wmask),
 	};
 
 	return pvpci_cs_reg_apply(cs, &t, val, wmask);
