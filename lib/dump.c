@@ -157,7 +157,7 @@ static int dev_start(struct parser *p, const struct pvpci_bdf *bdf, const char *
 	 * The text after the address: control characters become spaces (as
 	 * pvpci_dump_write writes them), then it is trimmed.
 	 */
-	while (desc < dend && (unsigned char)*desc <= ' ')
+	while (desc < dend && ((unsigned char)*desc <= ' ' || *desc == 0x7f))
 		desc++;
 	n = (size_t)(dend - desc);
 	if (n > sizeof(d->desc) - 1) {
