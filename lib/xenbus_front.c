@@ -92,9 +92,15 @@ static int publish(struct pvpci_xbfront *x, const struct pvpci_chan *c)
 	return -EAGAIN;
 }
 
+#define BIT(st) (1u << (st))
+
 /* Wait for the backend's state to become one of want (bitmask of states),
- * or a closing one; its state, or a negative errno. */
-static int wait_backend(struct pvpci_xbfront *x, unsigned want, int timeout_ms)
+ * or one of fail; its state, or a negative errno (-EPIPE for fail).  With
+ * stale_closed, a Closed the backend is in when the wait begins is what an
+ * earlier frontend left, not an answer: it fails only once the backend
+ * has been seen in another state and comes back to it. */
+static int wait_backend(struct pvpci_xbfront *x, unsigned want, unsigned fail, bool stale_closed,
+			int timeout_ms)
 {
 	long deadline = pvpci_now_ms() + timeout_ms;
 
@@ -104,9 +110,11 @@ static int wait_backend(struct pvpci_xbfront *x, unsigned want, int timeout_ms)
 		struct pollfd p = { .fd = xs_fileno(x->xs), .events = POLLIN };
 		long left = deadline - pvpci_now_ms();
 
-		if (want & (1u << st))
+		if (want & BIT(st))
 			return st;
-		if (st == PVPCI_XB_Closing || st == PVPCI_XB_Closed)
+		if (st != PVPCI_XB_Closed)
+			stale_closed = false;
+		if ((fail & BIT(st)) && !(st == PVPCI_XB_Closed && stale_closed))
 			return -EPIPE;
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -115,6 +123,44 @@ static int wait_backend(struct pvpci_xbfront *x, unsigned want, int timeout_ms)
 		while ((w = xs_check_watch(x->xs)))
 			free(w);
 	}
+}
+
+/*
+ * A frontend before us died without closing (killed, or its guest's
+ * kernel gone under it): the backend is still Connected, or in the middle
+ * of a reconfiguration, to a channel nobody holds, and would take our
+ * Initialised for nothing new.  Walk it to Closed first, as Linux's
+ * xenbus_reset_frontend does after a kexec: Closing, then Closed, each
+ * answered by the backend.  From Closed the backend takes a new frontend.
+ * (A frontend still running for the domain is let go the same way: the
+ * last one to connect has the device.)
+ */
+static int reset_backend(struct pvpci_xbfront *x, char *errbuf, size_t errlen)
+{
+	int st = pvpci_xb_read_state(x->xs, x->be), r = 0;
+
+	switch (st) {
+	case PVPCI_XB_Connected:
+	case PVPCI_XB_Reconfiguring:
+	case PVPCI_XB_Reconfigured:
+		r = set_state(x, PVPCI_XB_Closing) ? 0 : -errno;
+		if (!r)
+			r = wait_backend(x, BIT(PVPCI_XB_Closing) | BIT(PVPCI_XB_Closed), 0, false, x->timeout_ms);
+		if (r < 0)
+			break;
+		__attribute__((fallthrough));
+	case PVPCI_XB_Closing:
+		r = set_state(x, PVPCI_XB_Closed) ? 0 : -errno;
+		if (!r)
+			r = wait_backend(x, BIT(PVPCI_XB_Closed), 0, false, x->timeout_ms);
+		break;
+	default:
+		return 0;
+	}
+	if (r >= 0)
+		return 0;
+	return pvpci_errf(errbuf, errlen, r, "resetting %s, left %s by an earlier frontend: %s", x->be,
+			  pvpci_xb_state_name(st), r == -ETIMEDOUT ? "the backend did not answer in time" : strerror(-r));
 }
 
 /* Grant, publish, Initialised, wait for Connected, scan what the roots say:
@@ -126,17 +172,24 @@ static int xb_connect(struct pvpci_xbfront *x, char *errbuf, size_t errlen)
 	struct pvpci_chan *c = NULL;
 	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
 	int err, st;
+	bool closed;
 
+	err = reset_backend(x, errbuf, errlen);
+	if (err)
+		goto fail;
 	err = pvpci_local_connect(x->socket, x->domid, x->timeout_ms, &c, &w, errbuf, errlen);
 	if (err)
 		goto fail;
 	err = publish(x, c);
+	closed = pvpci_xb_read_state(x->xs, x->be) == PVPCI_XB_Closed;
 	if (err || !set_state(x, PVPCI_XB_Initialised)) {
 		err = pvpci_errf(errbuf, errlen, err ? err : -errno, "publishing in %s: %s", x->fe,
 				 strerror(err ? -err : errno));
 		goto fail;
 	}
-	st = wait_backend(x, 1u << PVPCI_XB_Connected, x->timeout_ms);
+	/* A backend Closed before our Initialised has not seen it yet. */
+	st = wait_backend(x, BIT(PVPCI_XB_Connected), BIT(PVPCI_XB_Closing) | BIT(PVPCI_XB_Closed), closed,
+			  x->timeout_ms);
 	if (st < 0) {
 		char *e = NULL, path[128];
 		unsigned len;
@@ -219,7 +272,8 @@ int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen
 	x->f = NULL;
 	/* A backend that comes back first says Initialised for the functions
 	 * it picked up; until then the store shows the dead one's state. */
-	st = wait_backend(x, 1u << PVPCI_XB_Initialised, x->timeout_ms);
+	st = wait_backend(x, BIT(PVPCI_XB_Initialised), BIT(PVPCI_XB_Closing) | BIT(PVPCI_XB_Closed), false,
+			  x->timeout_ms);
 	if (st < 0) {
 		set_state(x, PVPCI_XB_Closed);
 		return pvpci_errf(errbuf, errlen, st, "the backend did not come back in time (%s)", x->be);

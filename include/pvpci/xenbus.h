@@ -90,7 +90,10 @@ int pvpci_xbback_fd(const struct pvpci_xbback *x);
 int pvpci_xbback_dispatch(struct pvpci_xbback *x);
 
 /*
- * The frontend's xenbus driver, as pcifront: grant the page and event
+ * The frontend's xenbus driver, as pcifront: when a frontend before it
+ * left the backend Connected or reconfiguring (it died without closing),
+ * first walk the backend to Closed (Closing, Closed), as Linux's
+ * xenbus_reset_frontend does after a kexec; then grant the page and event
  * channel (local transport at socket), publish pci-op-ref,
  * event-channel and magic in one transaction, Initialised; when the
  * backend is Connected read root_num / root-N, Connected.  On the
