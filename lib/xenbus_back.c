@@ -535,16 +535,27 @@ static void scan(struct pvpci_xbback *x)
 	for (unsigned i = 0; doms && i < n; i++) {
 		char *end, be[64];
 		unsigned long domid = strtoul(doms[i], &end, 10);
-		struct xbdev *d;
+		struct xbdev *d, **pp;
+		int st;
 
 		if (end == doms[i] || *end || domid > 0x7fef)
 			continue;
-		for (d = x->devs; d && d->domid != domid; d = d->next)
+		for (pp = &x->devs; *pp && (*pp)->domid != domid; pp = &(*pp)->next)
 			;
+		d = *pp;
 		pvpci_xb_backend_path((unsigned)domid, be, sizeof(be));
+		st = pvpci_xb_read_state(x->xs, be);
+		if (d && st == PVPCI_XB_Initialising) {
+			/* Removed and made again by the toolstack between two
+			 * scans (the last function detached, another attached
+			 * at once): we never write Initialising, so this is a
+			 * new device; the old one is let go first. */
+			*pp = d->next;
+			teardown(x, d);
+			free(d);
+			d = NULL;
+		}
 		if (!d) {
-			int st = pvpci_xb_read_state(x->xs, be);
-
 			/* Initialising: the toolstack made it; any later state: an
 			 * earlier pvpcid served it (only at our first scan: later a
 			 * device we let go is not taken back). */
