@@ -431,8 +431,12 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 	case PVPCI_XB_Reconfiguring:
 		/* From Connected too (pciback would wait for the toolstack's
 		 * Reconfiguring): a frontend left in Reconfiguring by an attach
-		 * the toolstack rolled back gets its Reconfigured and rescans. */
-		if (fs == PVPCI_XB_Reconfiguring)
+		 * the toolstack rolled back gets its Reconfigured and rescans.
+		 * Not one that went away (its channel hung up, its state left
+		 * behind): nobody would rescan, and Reconfigured would stand in
+		 * the toolstack's way until a new frontend resets the device. */
+		if (fs == PVPCI_XB_Reconfiguring &&
+		    (bs == PVPCI_XB_Reconfiguring || pvpci_backend_connected(x->b, d->domid)))
 			reconfigure(x, d, PVPCI_XB_Reconfiguring);
 		break;
 	case PVPCI_XB_Reconfigured:
