@@ -944,7 +944,17 @@ int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf
 			continue;
 		tlog(&c, 6, "%s: detaching from domain %u", d.a.bdfs, domid);
 		r = wait_be(&c, cond_connected, NULL);
-		if (r < 0) {
+		if (r == -ETIMEDOUT && be_state(&c) == PVPCI_XB_Reconfigured) {
+			/* The backend let it go (Reconfigured: it detached the
+			 * Closing entries) and only the frontend's Connected is
+			 * missing (it died after its Reconfiguring): the function
+			 * is no longer the guest's.  Putting the entry back would
+			 * list a function nobody exports. */
+			tlog(&c, 4, "the frontend did not answer in %d ms, but the backend let %s go: removing it",
+			     c.timeout_ms, d.a.bdfs);
+			d.forced = true;
+			r = 0;
+		} else if (r < 0) {
 			wait_err(&c, r, "the frontend did not let it go");
 			r = give_up(&c, &d, r, "restored as it was", true);
 		}

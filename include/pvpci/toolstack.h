@@ -23,7 +23,9 @@
  * Nothing is left behind when the backend or frontend does not answer in
  * time: an attach removes what it wrote (the backend releases a function
  * no dev-N lists any more); a detach puts the entry back as it was, or
- * with force removes it anyway.
+ * with force removes it anyway.  A detach whose backend let the function
+ * go (Reconfigured) and whose frontend then fell silent removes the entry:
+ * putting it back would list a function nobody exports.
  *
  * Nothing here prints: errors are a negative errno and a message in the
  * caller's buffer; progress goes to the log callback.  The store handle
