@@ -15,81 +15,7 @@ set -u
 . "${PVPCI_SRC:?}/tests/integration/store_lib.sh"
 dsock=$tmp/pvpcid.sock
 . "$src/tests/integration/tap_daemon.sh"
-
-BE1=/local/domain/0/backend/pci/1/0
-FE1=/local/domain/1/device/pci/0
-BE2=/local/domain/0/backend/pci/2/0
-pv() { timeout 30 "$bin/pvpci" "$@"; }
-# same DESCRIPTION FILE EXPECTED: the file holds exactly that text.
-same() {
-	if [ "$(cat "$2")" = "$3" ]; then ok "$1"; else notok "$1" "got:" "$(cat "$2")" "expected:" "$3"; fi
-}
-# key DESCRIPTION PATH VALUE: the store's PATH reads VALUE.
-key() {
-	v=$(xenstore-read "$2" 2>&1)
-	if [ "$v" = "$3" ]; then ok "$1"; else notok "$1" "$2 = '$v', expected '$3'"; fi
-}
-# wait_key PATH VALUE: until PATH reads VALUE, following its watch (10 s at most).
-wait_key() {
-	local fifo=$tmp/watch.fifo w rc=1
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	timeout 10 xenstore-watch "$1" >"$fifo" 2>/dev/null &
-	w=$!
-	while read -r _; do
-		if [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; then rc=0; break; fi
-	done <"$fifo"
-	kill "$w" 2>/dev/null
-	wait "$w" 2>/dev/null
-	rm -f "$fifo"
-	return $rc
-}
-# wait_log PATTERN: pvpcid logs it (a log has no event: 10 s of 20 ms polls).
-wait_log() {
-	for _ in $(seq 500); do grep -q "$1" "$tmp/daemon.log" && return 0; sleep 0.02; done
-	return 1
-}
-# untouched DESCRIPTION PATTERN COMMAND...: the command fails (exit 1) in
-# less than 5 s saying PATTERN, and the whole store is as it was.
-untouched() {
-	local d=$1 pat=$2 rc t0 t
-	shift 2
-	xenstore-ls -f / >"$tmp/before"
-	t0=$(ms)
-	"$@" >"$tmp/out" 2>&1
-	rc=$?
-	t=$(($(ms) - t0))
-	xenstore-ls -f / >"$tmp/after"
-	if [ "$rc" -eq 1 ] && [ "$t" -lt 5000 ] && grep -q "$pat" "$tmp/out" && cmp -s "$tmp/before" "$tmp/after"; then
-		ok "$d (${t} ms)"
-	else
-		notok "$d" "exit $rc in $t ms" "$(cat "$tmp/out")" "$(diff "$tmp/before" "$tmp/after")"
-	fi
-}
-# The toolstack's entry keys of domain 1's device, sorted.
-entries() { xenstore-ls -f "$BE1" | grep -E "^$BE1/(dev|key|vdev|vdevfn|state|opts|name)-[0-9]+ = " | sort; }
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# The frontend, as domain 1; its output comes through a FIFO on fd 3.
-front_start() {
-	rm -f "$tmp/front.fifo"
-	mkfifo "$tmp/front.fifo"
-	exec 3<>"$tmp/front.fifo"
-	XENSTORED_PATH=$tmp/sock.d/1 timeout 120 "$bin/pvpci" front --socket "$dsock" 1 run \
-		>"$tmp/front.fifo" 2>"$tmp/front.err" &
-	front_timeout=$!
-	bg_pids="$bg_pids $front_timeout"
-}
-# front_next K: its next block, a line and K functions (10 s a line at
-# most), the functions' addresses only (their names come from pci.ids).
-front_next() {
-	local i line
-	: >"$tmp/block"
-	for ((i = 0; i <= $1; i++)); do
-		IFS= read -r -t 10 line <&3 || return 1
-		if [ "$i" -eq 0 ]; then echo "$line"; else echo "${line%% *}"; fi >>"$tmp/block"
-	done
-}
+. "$src/tests/integration/xenbus_lib.sh"
 
 cat "$src"/fixtures/virtio-*.lspci >"$tmp/host.lspci"	# 00:01.0 ... 00:05.0
 store_start
@@ -160,7 +86,6 @@ if front_next 1; then
 else
 	notok "pvpci front 1 run (as domain 1) connects and sees it at 00:05.0" "$(cat "$tmp/front.err")"
 fi
-front_pid=$(pgrep -P "$front_timeout")
 key "the frontend is Connected" "$FE1/state" 4
 
 # ---- hot attach ----
