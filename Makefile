@@ -2,9 +2,11 @@
 # installs what it needs first, so these work on a fresh Debian 12 machine.
 BUILD       ?= build
 CHECK_BUILD ?= build-check
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?=
 MESON_FLAGS ?=
 
-.PHONY: all deps demo check bench clean
+.PHONY: all deps demo check bench fuzz clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -32,5 +34,10 @@ check: deps $(CHECK_BUILD)/build.ninja
 bench: all
 	./scripts/bench.sh $(BUILD)
 
+# The libFuzzer targets (tests/fuzz), built with clang in $(FUZZ_BUILD);
+# FUZZ_SECONDS=N runs each N seconds and prints its executions and crashes.
+fuzz: deps
+	@tests/fuzz/fuzz.sh $(if $(FUZZ_SECONDS),run,build) $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD)
