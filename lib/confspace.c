@@ -46,7 +46,8 @@ void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pvpci_vlogf(cs->opts.log, cs->opts.log_ctx, level, &cs->hd->bdf, fmt, ap);
+	pvpci_vlogf_limited(cs->opts.log, cs->opts.log_ctx, cs->opts.log_limit, level, &cs->hd->bdf,
+			    fmt, ap);
 	va_end(ap);
 }
 

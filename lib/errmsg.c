@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "errmsg.h"
+#include "pvpci/ratelimit.h"
 
 int pvpci_errf(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 {
@@ -37,5 +38,28 @@ void pvpci_logf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *a
 
 	va_start(ap, fmt);
 	pvpci_vlogf(log, ctx, level, about, fmt, ap);
+	va_end(ap);
+}
+
+void pvpci_vlogf_limited(pvpci_logcb log, void *ctx, struct pvpci_ratelimit *rl, int level,
+			 const struct pvpci_bdf *about, const char *fmt, va_list ap)
+{
+	unsigned long missed = 0;
+
+	if (!log || (rl && !pvpci_ratelimit_pass(rl, &missed)))
+		return;
+	if (missed)
+		pvpci_logf(log, ctx, 4 /* LOG_WARNING */, NULL, "%s: %lu messages suppressed", rl->who,
+			   missed);
+	pvpci_vlogf(log, ctx, level, about, fmt, ap);
+}
+
+void pvpci_logf_limited(pvpci_logcb log, void *ctx, struct pvpci_ratelimit *rl, int level,
+			const struct pvpci_bdf *about, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pvpci_vlogf_limited(log, ctx, rl, level, about, fmt, ap);
 	va_end(ap);
 }

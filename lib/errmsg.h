@@ -24,4 +24,18 @@ void pvpci_vlogf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *
 void pvpci_logf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *about,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * The same through rl (pvpci/ratelimit.h; NULL: no limit): a message over
+ * the source's limit is dropped, and the first one let through after some
+ * were says "WHO: N messages suppressed" first.  For everything a guest or
+ * a client can make the library say as often as it likes.
+ */
+struct pvpci_ratelimit;
+void pvpci_vlogf_limited(pvpci_logcb log, void *ctx, struct pvpci_ratelimit *rl, int level,
+			 const struct pvpci_bdf *about, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+void pvpci_logf_limited(pvpci_logcb log, void *ctx, struct pvpci_ratelimit *rl, int level,
+			const struct pvpci_bdf *about, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
 #endif

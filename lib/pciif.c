@@ -65,13 +65,8 @@ struct pvpci_pciif {
 
 /* ---- messages ---- */
 
-static void vsay(const struct pvpci_pciif *p, int level, const struct pvpci_bdf *host,
-		 const char *fmt, va_list ap)
-{
-	pvpci_vlogf(p->cfg.log, p->cfg.log_ctx, level, host, fmt, ap);
-}
-
-/* A message about host function host (NULL: about none). */
+/* A message about host function host (NULL: about none), within the
+ * guest's rate limit. */
 __attribute__((format(printf, 4, 5)))
 static void say(const struct pvpci_pciif *p, int level, const struct pvpci_bdf *host,
 		const char *fmt, ...)
@@ -79,7 +74,7 @@ static void say(const struct pvpci_pciif *p, int level, const struct pvpci_bdf *
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsay(p, level, host, fmt, ap);
+	pvpci_vlogf_limited(p->cfg.log, p->cfg.log_ctx, p->cfg.log_limit, level, host, fmt, ap);
 	va_end(ap);
 }
 
@@ -92,7 +87,7 @@ static void verbose(const struct pvpci_pciif *p, const struct pvpci_bdf *host, c
 	if (!p->cfg.verbose)
 		return;
 	va_start(ap, fmt);
-	vsay(p, PVPCI_LOG_DEBUG, host, fmt, ap);
+	pvpci_vlogf(p->cfg.log, p->cfg.log_ctx, PVPCI_LOG_DEBUG, host, fmt, ap);
 	va_end(ap);
 }
 

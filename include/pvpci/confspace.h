@@ -27,6 +27,8 @@
 #include "pvpci/errors.h"
 #include "pvpci/hostdev.h"
 
+struct pvpci_ratelimit;
+
 struct pvpci_cs;
 struct pvpci_reg;
 
@@ -73,6 +75,11 @@ struct pvpci_cs_opts {
 	bool allow_interrupt_control;	/* Command.INTx Disable reaches hardware */
 	pvpci_log_fn log;		/* NULL: silent */
 	void *log_ctx;
+	/* Every message goes through it: a guest can make the engine speak
+	 * at each write, and a fresh engine for each of its connections
+	 * says the bind-time ones again.  Not owned; the backend gives
+	 * every function of a domain the domain's.  NULL: no limit. */
+	struct pvpci_ratelimit *log_limit;
 	/* Waits the spec requires (D3hot -> D0 10 ms, FLR 100 ms) go through
 	 * here; NULL: no wait (simulated devices, tests). */
 	void (*delay)(void *ctx, unsigned usecs);
@@ -123,7 +130,7 @@ int pvpci_cs_reg_apply(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val, u
 /* The core's default read for r: hardware bits merged with the virtual ones. */
 int pvpci_cs_reg_default_read(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t *ret_val);
 
-/* Log through the cs's callback (printf-style). */
+/* Log through the cs's callback (printf-style), within opts.log_limit. */
 void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -98,6 +98,7 @@ _Static_assert(sizeof(struct pvpci_sharedinfo) <= 4096, "fits a page");
 /* ---- The backend's side of the protocol (lib/pciif.c, lib/irq.c) ---- */
 
 struct pvpci_cs;
+struct pvpci_ratelimit;
 
 /*
  * Interrupt numbers for MSI and MSI-X, behind an interface: locally the
@@ -136,6 +137,10 @@ struct pvpci_pciif_cfg {
 	bool verbose;				/* log every op, as pciback's verbose_request */
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
+	/* Warnings the guest causes (a failed MSI enable, answered or not,
+	 * at every op) go through it, as pciback's dev_warn_ratelimited;
+	 * the verbose lines, asked for, do not.  Not owned; NULL: no limit. */
+	struct pvpci_ratelimit *log_limit;
 };
 
 int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);

@@ -116,6 +116,7 @@ struct env_opts {
 	bool no_irq;		/* cfg.irq NULL */
 	bool verbose;
 	struct pvpci_cs_opts cs;	/* both engines' (log: rec_log when NULL) */
+	struct pvpci_ratelimit *log_limit;	/* the pciif's */
 	void (*change_a)(struct fakedev *f);	/* what else A has, before it is bound */
 };
 
@@ -128,6 +129,7 @@ static inline struct env *env_new(enum pvpci_topo_mode mode, const struct env_op
 	char err[256];
 
 	logbuf[0] = 0;
+	cfg.log_limit = o ? o->log_limit : NULL;
 	if (!co.log)
 		co.log = rec_log;
 	e->mode = mode;
