@@ -21,9 +21,10 @@
 
 #define MAX_PENDING		64	/* connections that have not said hello yet */
 #define MAX_GRANTS		256	/* pages granted and not connected yet */
+#define MAX_DOM_GRANTS		8	/* of them, for one domain */
 #define HELLO_TIMEOUT_MS	5000
 #define AER_TIMEOUT_MS		300000	/* pciback waits 300 s */
-#define IRQ_BASE		32	/* the local allocator's numbers: 32 .. 32 + 4095 */
+#define IRQ_BASE		32	/* each domain's local numbers: 32 .. 32 + 4095 */
 #define IRQ_COUNT		4096
 
 enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL, EV_GRANT };
@@ -61,9 +62,14 @@ struct aer_run {
 	long deadline;
 };
 
+/* A domain and everything it has: functions, frontend, interrupt numbers
+ * (its own, as pirqs are on Xen: no guest can use up another's) and the
+ * limit on what it makes the backend say. */
 struct dom {
 	unsigned domid;
 	struct pvpci_pciif *pif;
+	struct pvpci_irq_local *irq;
+	struct pvpci_ratelimit rl;
 	struct bdev *devs;
 	size_t ndevs, cap;
 	struct pvpci_chan *chan;
@@ -82,7 +88,8 @@ struct pvpci_backend {
 	struct grant *grants;
 	size_t ngrants;
 	struct dom *doms;
-	struct pvpci_irq_local *irq;
+	size_t ndoms;
+	struct pvpci_ratelimit hello_rl;	/* connections not attached to a domain yet */
 	uint32_t next_ref;
 	size_t nfronts;
 	char aer_outcome[160];
@@ -100,6 +107,21 @@ static void blog(struct pvpci_backend *b, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What a guest or a client can make happen as often as it likes: within
+ * the limit of its source (rl). */
+static void blog_limited(struct pvpci_backend *b, struct pvpci_ratelimit *rl, int level,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void blog_limited(struct pvpci_backend *b, struct pvpci_ratelimit *rl, int level,
+			 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pvpci_vlogf_limited(b->cfg.log, b->cfg.log_ctx, rl, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
 int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
 		      size_t errlen)
 {
@@ -111,6 +133,11 @@ int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend 
 	b->cfg = *cfg;
 	if (b->cfg.aer_timeout_ms <= 0)
 		b->cfg.aer_timeout_ms = AER_TIMEOUT_MS;
+	if (!b->cfg.max_domains)
+		b->cfg.max_domains = PVPCI_BACKEND_MAX_DOMAINS;
+	if (!b->cfg.max_funcs)
+		b->cfg.max_funcs = PVPCI_BACKEND_MAX_FUNCS;
+	pvpci_ratelimit_init(&b->hello_rl, &b->cfg.log_limit, "connections not attached yet");
 	b->listen_fd = -1;
 	b->next_ref = 1;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -118,12 +145,6 @@ int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend 
 		err = pvpci_errf(errbuf, errlen, -errno, "epoll: %s", strerror(errno));
 		free(b);
 		return err;
-	}
-	err = pvpci_irq_local_new(IRQ_BASE, IRQ_COUNT, &b->irq);
-	if (err) {
-		close(b->epfd);
-		free(b);
-		return pvpci_errf(errbuf, errlen, err, "out of memory");
 	}
 	*ret = b;
 	return 0;
@@ -149,37 +170,69 @@ static struct dom *dom_find(const struct pvpci_backend *b, unsigned domid)
 	return NULL;
 }
 
-static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret)
+static void dom_free(struct pvpci_backend *b, struct dom *d);
+
+/* A domain with no function and no frontend holds nothing worth keeping;
+ * it goes, so that domains that came and went do not count against the
+ * limit (Xen numbers each new guest anew).  Only outside dispatch: an
+ * event of the round may point at it. */
+static void doms_prune(struct pvpci_backend *b)
+{
+	for (struct dom **pp = &b->doms, *d; (d = *pp);) {
+		if (d->ndevs || d->chan || d->aer.active) {
+			pp = &d->next;
+			continue;
+		}
+		*pp = d->next;
+		dom_free(b, d);
+	}
+}
+
+static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret, char *errbuf,
+		   size_t errlen)
 {
 	struct pvpci_pciif_cfg pc = {
 		.mode = b->cfg.mode,
 		.domid = domid,
 		.irq = &pvpci_irq_local_ops,
-		.irq_ctx = b->irq,
 		.verbose = b->cfg.verbose,
 		.log = b->cfg.log,
 		.log_ctx = b->cfg.log_ctx,
 	};
 	struct dom *d = dom_find(b, domid);
+	char who[32];
 	int err;
 
 	if (d) {
 		*ret = d;
 		return 0;
 	}
+	doms_prune(b);
+	if (b->ndoms >= b->cfg.max_domains)
+		return pvpci_errf(errbuf, errlen, -ENOSPC,
+				  "%zu domains have functions already, the most this backend serves",
+				  b->ndoms);
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return -ENOMEM;
-	err = pvpci_pciif_new(&pc, &d->pif);
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	snprintf(who, sizeof(who), "domain %u", domid);
+	pvpci_ratelimit_init(&d->rl, &b->cfg.log_limit, who);
+	err = pvpci_irq_local_new(IRQ_BASE, IRQ_COUNT, &d->irq);
+	pc.irq_ctx = d->irq;
+	pc.log_limit = &d->rl;
+	if (!err)
+		err = pvpci_pciif_new(&pc, &d->pif);
 	if (err) {
+		pvpci_irq_local_free(d->irq);
 		free(d);
-		return err;
+		return pvpci_errf(errbuf, errlen, err, "out of memory");
 	}
 	d->domid = domid;
 	d->ev_evt = (struct ev){ EV_EVT, d };
 	d->ev_ctl = (struct ev){ EV_CTL, d };
 	d->next = b->doms;
 	b->doms = d;
+	b->ndoms++;
 	*ret = d;
 	return 0;
 }
@@ -215,9 +268,13 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 		if (bdev_find(d, host))
 			return pvpci_errf(errbuf, errlen, -EBUSY, "%s is exported to domain %u already", bdf,
 					  d->domid);
-	err = dom_get(b, domid, &d);
+	err = dom_get(b, domid, &d, errbuf, errlen);
 	if (err)
-		return pvpci_errf(errbuf, errlen, err, "out of memory");
+		return err;
+	if (d->ndevs >= b->cfg.max_funcs)
+		return pvpci_errf(errbuf, errlen, -ENOSPC,
+				  "%s: domain %u has %zu functions already, the most one domain may have",
+				  bdf, domid, d->ndevs);
 	if (d->ndevs == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 4;
 		struct bdev *n = realloc(d->devs, cap * sizeof(*n));
@@ -228,6 +285,7 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 		d->cap = cap;
 	}
 	o.cs.permissive = o.cs.permissive || permissive;
+	o.cs.log_limit = &d->rl;
 	err = pvpci_device_bind(b->cfg.host, host, &o, &dev, NULL, errbuf, errlen);
 	if (err)
 		return err;
@@ -293,7 +351,8 @@ static void dom_guest_gone(struct pvpci_backend *b, struct dom *d)
 		pvpci_bdf_format(&x->host, bdf);
 		pvpci_pciif_unexport(d->pif, &x->host);
 		if (pvpci_device_guest_stop(x->d, err, sizeof(err)))
-			blog(b, 3, "%s: after domain %u's frontend left: %s", bdf, d->domid, err);
+			blog_limited(b, &d->rl, 3, "%s: after domain %u's frontend left: %s", bdf,
+				     d->domid, err);
 		if (pvpci_pciif_export(d->pif, &x->host, reexport_slot(b, x), pvpci_device_cs(x->d),
 				       &x->guest, err, sizeof(err))) {
 			blog(b, 3, "%s: cannot export it again: %s; released", bdf, err);
@@ -307,6 +366,9 @@ static void front_drop(struct pvpci_backend *b, struct dom *d, const char *why)
 {
 	if (!d->chan)
 		return;
+	/* Not limited, as the line of its connection: operators follow a
+	 * guest's frontend by them, and each costs the guest a reset of
+	 * every function it has. */
 	blog(b, 6, "domain %u: frontend %s", d->domid, why);
 	ep_del(b, d->chan->evt_fd);
 	ep_del(b, d->chan->ctl_fd);
@@ -328,14 +390,17 @@ void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid)
 		bdev_release(b, d, &d->devs[0], NULL, 0);
 }
 
+/* d must be off the list already. */
 static void dom_free(struct pvpci_backend *b, struct dom *d)
 {
 	front_drop(b, d, "dropped: the backend is stopping");
 	while (d->ndevs)
 		bdev_release(b, d, &d->devs[0], NULL, 0);
 	pvpci_pciif_free(d->pif);
+	pvpci_irq_local_free(d->irq);
 	free(d->devs);
 	free(d);
+	b->ndoms--;
 }
 
 /* Forget g; its channel goes with it unless the caller took it (g->c NULL). */
@@ -384,7 +449,6 @@ void pvpci_backend_free(struct pvpci_backend *b)
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
 	close(b->epfd);
-	pvpci_irq_local_free(b->irq);
 	free(b);
 }
 
@@ -471,7 +535,7 @@ static void do_hello(struct pvpci_backend *b, struct pending *p)
 	if (r == -EAGAIN)
 		return;
 	if (r) {
-		blog(b, 4, "a frontend's hello was refused: %s", err);
+		blog_limited(b, &b->hello_rl, 4, "a frontend's hello was refused: %s", err);
 		refuse(p->fd, r, err);
 		pending_free(b, p);
 		return;
@@ -485,7 +549,7 @@ static void do_hello(struct pvpci_backend *b, struct pending *p)
 		snprintf(err, sizeof(err), d && d->chan ? "domain %u has a frontend connected already"
 							: "no device is exported to domain %u",
 			 c->domid);
-		blog(b, 4, "%s", err);
+		blog_limited(b, d ? &d->rl : &b->hello_rl, 4, "%s", err);
 		refuse(p->fd, d && d->chan ? -EBUSY : -ENOENT, err);
 		pvpci_chan_close(c);
 		pending_free(b, p);
@@ -528,12 +592,34 @@ static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan 
 	return 0;
 }
 
+static size_t dom_grants(const struct pvpci_backend *b, unsigned domid)
+{
+	size_t n = 0;
+
+	for (const struct grant *g = b->grants; g; g = g->next)
+		n += g->c->domid == domid;
+	return n;
+}
+
 static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_chan *c)
 {
-	struct grant *g = b->ngrants < MAX_GRANTS ? calloc(1, sizeof(*g)) : NULL;
+	struct dom *d = dom_find(b, c->domid);
+	struct pvpci_ratelimit *rl = d ? &d->rl : &b->hello_rl;
+	struct grant *g = NULL;
+	char why[96];
 
+	/* One domain's client cannot take every slot: the others' hellos
+	 * would be refused. */
+	if (dom_grants(b, c->domid) >= MAX_DOM_GRANTS)
+		snprintf(why, sizeof(why), "domain %u has %d pages waiting to be connected already",
+			 c->domid, MAX_DOM_GRANTS);
+	else if (b->ngrants >= MAX_GRANTS)
+		snprintf(why, sizeof(why), "%d pages are waiting to be connected already", MAX_GRANTS);
+	else if (!(g = calloc(1, sizeof(*g))))
+		snprintf(why, sizeof(why), "out of memory");
 	if (!g) {
-		refuse(p->fd, -ENOSPC, "too many grants waiting to be connected");
+		blog_limited(b, rl, 4, "a frontend's hello was refused: %s", why);
+		refuse(p->fd, -ENOSPC, why);
 		pvpci_chan_close(c);
 		pending_free(b, p);
 		return;
@@ -549,7 +635,7 @@ static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_c
 		g->next = b->grants;
 		b->grants = g;
 		b->ngrants++;
-		blog(b, 7, "domain %u granted pci-op-ref %u, event-channel %u", c->domid, c->ref, c->port);
+		blog_limited(b, rl, 7, "domain %u granted pci-op-ref %u, event-channel %u", c->domid, c->ref, c->port);
 	}
 	pending_free(b, p);
 }

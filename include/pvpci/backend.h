@@ -20,6 +20,7 @@
 #include "pvpci/bdf.h"
 #include "pvpci/device.h"
 #include "pvpci/hostdev.h"
+#include "pvpci/ratelimit.h"
 #include "pvpci/topology.h"
 
 struct pvpci_backend;
@@ -37,7 +38,20 @@ struct pvpci_backend_cfg {
 	bool via_store;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
+	/* What guests and clients can make the backend say, limited per
+	 * source: each domain (its functions' engines, its ops' warnings,
+	 * hellos refused for it) and the socket's clients before they say
+	 * which domain they are.  Zero: 10 messages per 5 s, the real
+	 * clock. */
+	struct pvpci_ratelimit_cfg log_limit;
+	/* Limits on what the toolstack asks for; 0: the defaults
+	 * (PVPCI_BACKEND_MAX_DOMAINS, PVPCI_BACKEND_MAX_FUNCS). */
+	unsigned max_domains;		/* domains with functions */
+	unsigned max_funcs;		/* functions of one domain */
 };
+
+#define PVPCI_BACKEND_MAX_DOMAINS	1024
+#define PVPCI_BACKEND_MAX_FUNCS		256	/* 32 virtual slots x 8 functions */
 
 int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
 		      size_t errlen);
@@ -48,8 +62,10 @@ void pvpci_backend_free(struct pvpci_backend *b);
  * Export host function host to domain domid at vslot (vpci;
  * PVPCI_VSLOT_ANY to choose), permissive or not: bind it (saving its
  * config space), and give the guest a fresh view.  -EBUSY when it is
- * exported already (to any domain); other errors as pvpci_device_bind and
- * pvpci_topo_add.  *ret_guest (may be NULL) is where the guest sees it.
+ * exported already (to any domain); -ENOSPC when domid has max_funcs
+ * functions already, or is new and max_domains domains have some; other
+ * errors as pvpci_device_bind and pvpci_topo_add.  *ret_guest (may be
+ * NULL) is where the guest sees it.
  */
 int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
 			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
