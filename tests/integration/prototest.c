@@ -266,13 +266,39 @@ struct bk_child {
 };
 
 static int log_budget = 200;
+/* Every line logged, for logcount: "msg\n" each, at most LOG_KEEP bytes. */
+#define LOG_KEEP	(4 << 20)
+static char *log_kept;
+static size_t log_len;
 
-/* Warnings and errors to stderr, as TAP comments, a bounded number. */
+/* Warnings and errors to stderr, as TAP comments, a bounded number; every
+ * line kept. */
 static void child_log(void *ctx, int level, const char *msg)
 {
+	size_t n = strlen(msg);
+
 	(void)ctx;
 	if (level <= PVPCI_LOG_WARNING && log_budget > 0 && log_budget--)
 		fprintf(stderr, "# backend: %s\n", msg);
+	if (!log_kept)
+		log_kept = calloc(1, LOG_KEEP);
+	if (log_kept && log_len + n + 2 <= LOG_KEEP) {
+		memcpy(log_kept + log_len, msg, n);
+		log_len += n;
+		log_kept[log_len++] = '\n';
+	}
+}
+
+/* The lines kept that contain text. */
+static unsigned log_count(const char *text)
+{
+	unsigned n = 0;
+
+	for (const char *l = log_kept, *end; l && *l; l = end + 1) {
+		end = strchr(l, '\n');
+		n += memmem(l, (size_t)(end - l), text, strlen(text)) != NULL;
+	}
+	return n;
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -306,6 +332,10 @@ static void child_cmd(struct bk_child *c, const char *line)
 		c->quit = true;
 	} else if (!strcmp(line, "nfronts")) {
 		put_line(c->ans_fd, "%zu", pvpci_backend_nfronts(c->b));
+	} else if (!strncmp(line, "logcount ", 9)) {
+		put_line(c->ans_fd, "%u", log_count(line + 9));
+	} else if (!strcmp(line, "aerbusy")) {
+		put_line(c->ans_fd, "%d", pvpci_backend_aer_busy(c->b));
 	} else if (sscanf(line, "waitfronts %ld", &n) == 1) {
 		c->want_fronts = n;
 	} else if (sscanf(line, "aer %31s %d", bdf_s, &state) == 2 && !pvpci_bdf_parse(bdf_s, &bdf)) {
@@ -338,6 +368,7 @@ static void bk_child(const struct bk_cfg *cfg, const char *dir, const char *sock
 	struct pvpci_backend_cfg bc = {
 		.mode = cfg->mode,
 		.aer_timeout_ms = cfg->aer_timeout_ms,
+		.log_limit = cfg->log_limit,
 		.log = child_log,
 		.dev = { .state_dir = state_dir, .reset = PVPCI_SR_RESET_REQUIRED,
 			 .cs = { .log = child_log } },
@@ -388,6 +419,7 @@ static void bk_child(const struct bk_cfg *cfg, const char *dir, const char *sock
 	}
 	pvpci_backend_free(c.b);	/* every function restored and released */
 	pvpci_host_close(h);
+	free(log_kept);
 	exit(c.quit ? 0 : 1);	/* exit, not _exit: the leak checker looks at the backend */
 }
 

@@ -7,9 +7,11 @@
  * The backend child: a struct pvpci_backend on a sim host (the fixtures'
  * virtio-net at NET_HOST, and "dev" at DEV_HOST, made by write_host) in a
  * private directory, exporting what its bk_cfg says.  It logs warnings and
- * errors to stderr as TAP comments, a bounded number.  Commands, one a
- * line; each answers one line:
+ * errors to stderr as TAP comments, a bounded number, and keeps every line
+ * it logs.  Commands, one a line; each answers one line:
  *   nfronts             the frontends connected now
+ *   logcount TEXT       how many lines the backend logged contain TEXT
+ *   aerbusy             1 while an AER sequence waits for a frontend, else 0
  *   waitfronts N        N, once exactly N are connected
  *   aer BDF STATE       "RC OUTCOME" once the sequence is over (at once
  *                       when pvpci_backend_aer refuses: RC is its errno)
@@ -124,6 +126,7 @@ struct bk_cfg {
 	const struct exp *exps;
 	size_t nexps;
 	int aer_timeout_ms;	/* 0: the backend's default */
+	struct pvpci_ratelimit_cfg log_limit;	/* 0: the backend's default */
 };
 
 /* The parent's handle on a backend child. */
