@@ -13,7 +13,12 @@
  *     link time: see meson.build), so they do not drift with the load;
  * and, pinned, the aggregate conf_read rate of 1, 8 and 64 frontends
  * (each its own process and domain, with its own function) hammering for
- * a fixed time after a start barrier, with the per-frontend spread.
+ * a fixed time after a start barrier, with the per-frontend spread;
+ * and isolation: domain 1's conf_read round trips alone and while domain 2
+ * misbehaves (tests/integration/misbehave.h: a kick flood, garbage ops,
+ * vanishing and reconnecting, an AER request never answered), with the
+ * ratio to alone, the misbehaving process on another CPU than the backend
+ * and domain 1 (what the backend's loop pays for it), then on the same.
  *
  * Every process runs under alarm(); the parent waits on pipes (never
  * sleeps) and reaps every child.  No assertion on time.
@@ -40,12 +45,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "misbehave.h"
 #include "pvpci/backend.h"
 #include "pvpci/front.h"
 
 #define MAX_FRONTS	64
 #define CHILD_LIMIT_S	30	/* alarm() of every child */
-#define PARENT_LIMIT_S	55	/* and of the whole run */
+#define PARENT_LIMIT_S	80	/* and of the whole run */
 #define READ_LIMIT_MS	20000	/* the parent's wait for any one record */
 #define TPUT_NS		1000000000L	/* each throughput run */
 #define REG		0x00	/* Vendor and Device ID: 4 bytes, read-only */
@@ -96,7 +102,7 @@ WRAP_FCNTL(fcntl64)
 
 /* ---- records the children send the parent (one write each, atomic) ---- */
 
-enum { R_ERR, R_BACK_READY, R_READY, R_MARK, R_LAT, R_TPUT };
+enum { R_ERR, R_BACK_READY, R_READY, R_MARK, R_LAT, R_TPUT, R_ISO, R_AER };
 
 struct stats {
 	double med, min, p99;	/* ns */
@@ -120,6 +126,8 @@ struct rec {
 			unsigned long ops;
 			unsigned long sc[SC_N];
 		} tput;
+		struct stats iso;			/* R_ISO */
+		int aer_rc;				/* R_AER */
 	} u;
 };
 
@@ -175,15 +183,15 @@ static pid_t parent_pid;
  * cross-CPU ones when unpinned (a page all processes share). */
 static int *backend_cpu;
 
-/* Both sides on CPU 0, or every CPU the machine has. */
-static int set_affinity(bool pinned)
+/* One CPU, or every CPU the machine has (cpu < 0). */
+static int set_affinity(int cpu)
 {
 	cpu_set_t s;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 
 	CPU_ZERO(&s);
-	if (pinned)
-		CPU_SET(0, &s);
+	if (cpu >= 0)
+		CPU_SET(cpu, &s);
 	else
 		for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
 			CPU_SET(i, &s);
@@ -191,7 +199,7 @@ static int set_affinity(bool pinned)
 }
 
 /* fork, and in the child: die with the parent, a time limit, the CPUs. */
-static pid_t child(bool pinned)
+static pid_t child_on(int cpu)
 {
 	pid_t p = fork();
 
@@ -200,10 +208,16 @@ static pid_t child(bool pinned)
 		if (getppid() != parent_pid)
 			_exit(1);
 		alarm(CHILD_LIMIT_S);
-		if (set_affinity(pinned) < 0)
+		if (set_affinity(cpu) < 0)
 			_exit(4);
 	}
 	return p;
+}
+
+/* Pinned: on CPU 0, with everything else pinned. */
+static pid_t child(bool pinned)
+{
+	return child_on(pinned ? 0 : -1);
 }
 
 /* Read one whole record, waiting at most READ_LIMIT_MS. */
@@ -253,6 +267,7 @@ static void __attribute__((noreturn)) backend_main(const struct setup *s, unsign
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);	/* stop */
 	sigaddset(&sigs, SIGUSR1);	/* send the counts */
+	sigaddset(&sigs, SIGUSR2);	/* an AER request for the second function */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	snprintf(spec, sizeof(spec), "sim:%s", s->simpath);
@@ -289,6 +304,12 @@ static void __attribute__((noreturn)) backend_main(const struct setup *s, unsign
 				continue;
 			if (si.ssi_signo == SIGTERM)
 				break;
+			if (si.ssi_signo == SIGUSR2) {
+				r = (struct rec){ .kind = R_AER };
+				r.u.aer_rc = pvpci_backend_aer(b, &host[1], PVPCI_PCI_CHANNEL_IO_FROZEN);
+				send_rec(rec_w, &r);
+				continue;
+			}
 			r = (struct rec){ .kind = R_MARK };
 			memcpy(r.u.sc, snap, sizeof(snap));
 			send_rec(rec_w, &r);
@@ -720,6 +741,173 @@ static int throughput(const struct setup *s, unsigned nf)
 	return 0;
 }
 
+/* ---- isolation: domain 1 while domain 2 misbehaves ---- */
+
+#define ISO_WARMUP	500
+#define ISO_READS	5000
+
+/* Domain 1: at each go (a long >= 0), a warm-up and ISO_READS conf_reads,
+ * their round trips sent as R_ISO; a negative go ends it. */
+static void __attribute__((noreturn)) victim_main(const struct setup *s, const struct pvpci_bdf *g,
+						  int rec_w, int go_r)
+{
+	struct pvpci_front *f = front_up(s, 1, rec_w);
+	static long t[ISO_READS];
+	struct rec r = { .kind = R_READY, .id = 1 };
+	long go;
+
+	send_rec(rec_w, &r);
+	for (wait_go(go_r, &go); go >= 0; wait_go(go_r, &go)) {
+		for (unsigned i = 0; i < ISO_WARMUP; i++)
+			one_read(f, g, rec_w, 1);
+		for (unsigned i = 0; i < ISO_READS; i++) {
+			long t0 = now_ns();
+
+			one_read(f, g, rec_w, 1);
+			t[i] = now_ns() - t0;
+		}
+		r = (struct rec){ .kind = R_ISO, .id = 1 };
+		r.u.iso = stats_of(t, ISO_READS, 0);
+		send_rec(rec_w, &r);
+	}
+	pvpci_front_close(f);
+	_exit(0);
+}
+
+/* Domain 2, misbehaving as kind on cpu, until the parent closes *stop_w. */
+static int mb_start(struct phase *p, const struct setup *s, enum mb_kind kind, int cpu,
+		    struct mb_counter *cnt, int *stop_w)
+{
+	int up[2], stop[2];
+	char line[256] = "";
+	struct pollfd pf;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(up, O_CLOEXEC) < 0)
+		return phase_fail(p, "pipe", NULL);
+	if (pipe2(stop, O_CLOEXEC) < 0) {
+		close(up[0]);
+		close(up[1]);
+		return phase_fail(p, "pipe", NULL);
+	}
+	cnt->n = 0;
+	pid = child_on(cpu);
+	if (pid == 0) {
+		close_parent_ends(p);
+		close(up[0]);
+		close(stop[1]);
+		_exit(mb_run(kind, s->sock, 2, &p->guests[1], cnt, up[1], stop[0]));
+	}
+	close(up[1]);
+	close(stop[0]);
+	*stop_w = stop[1];
+	if (pid > 0)
+		p->pids[p->npids++] = pid;
+	pf = (struct pollfd){ .fd = up[0], .events = POLLIN };
+	n = pid > 0 && poll(&pf, 1, READ_LIMIT_MS) == 1 ? read(up[0], line, sizeof(line) - 1) : -1;
+	close(up[0]);
+	if (n < 6 || strncmp(line, "ready\n", 6)) {
+		fprintf(stderr, "bench_proto: domain 2 (%s) did not start: %.*s\n", mb_name[kind],
+			(int)(n > 0 ? n : 0), line);
+		close(*stop_w);
+		return phase_fail(p, "a misbehaving frontend", NULL);
+	}
+	return 0;
+}
+
+/* Stop the last misbehaving child started; it must exit 0. */
+static int mb_stop(struct phase *p, int stop_w)
+{
+	pid_t pid = p->pids[--p->npids];
+	int st;
+
+	close(stop_w);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "bench_proto: the misbehaving frontend failed (status %d)\n", st);
+		return phase_fail(p, "a misbehaving frontend", NULL);
+	}
+	return 0;
+}
+
+/* One measurement of domain 1. */
+static int victim_go(struct phase *p, struct stats *ret)
+{
+	long go = 0;
+	struct rec r;
+
+	if (write(p->go[1], &go, sizeof(go)) != sizeof(go))
+		return phase_fail(p, "go", NULL);
+	if (expect(p, &r, R_ISO, "domain 1 did not finish"))
+		return -1;
+	*ret = r.u.iso;
+	return 0;
+}
+
+static void print_iso(const char *what, const struct stats *st, const struct stats *alone,
+		      unsigned long n, const char *unit)
+{
+	printf("    %-22s median %6.2f us  p99 %7.2f", what, st->med / 1e3, st->p99 / 1e3);
+	if (alone)
+		printf("   ratio %5.2f (p99 %5.2f)", st->med / alone->med, st->p99 / alone->p99);
+	if (unit)
+		printf("   domain 2: %lu %s", n, unit);
+	printf("\n");
+}
+
+/* The backend and domain 1 on CPU 0, domain 2 on mb_cpu. */
+static int isolation(const struct setup *s, int mb_cpu, struct mb_counter *cnt)
+{
+	struct stats alone, with, again;
+	struct phase p;
+	struct rec r;
+	long quit = -1;
+	pid_t pid;
+
+	if (phase_start(&p, s, true, 2) < 0)
+		return -1;
+	pid = child(true);
+	if (pid == 0) {
+		close_parent_ends(&p);
+		victim_main(s, &p.guests[0], p.rec[1], p.go[0]);
+	}
+	if (pid < 0)
+		return phase_fail(&p, "fork", NULL);
+	p.pids[p.npids++] = pid;
+	if (expect(&p, &r, R_READY, "domain 1 did not connect") || victim_go(&p, &alone))
+		return -1;
+	print_iso("alone", &alone, NULL, 0, NULL);
+	for (int k = 0; k < MB_KINDS; k++) {
+		unsigned long n0;
+		int stop_w = -1;
+
+		if (mb_start(&p, s, (enum mb_kind)k, mb_cpu, cnt, &stop_w) < 0)
+			return -1;
+		if (k == MB_AER_SILENT) {
+			kill(p.backend, SIGUSR2);
+			if (expect(&p, &r, R_AER, "the backend did not start AER"))
+				return -1;
+			if (r.u.aer_rc) {
+				fprintf(stderr, "bench_proto: AER: %s\n", strerror(-r.u.aer_rc));
+				return phase_fail(&p, "AER", NULL);
+			}
+		}
+		n0 = __atomic_load_n(&cnt->n, __ATOMIC_RELAXED);
+		if (victim_go(&p, &with))
+			return -1;
+		print_iso(mb_name[k], &with, &alone, __atomic_load_n(&cnt->n, __ATOMIC_RELAXED) - n0,
+			  k == MB_AER_SILENT ? NULL : mb_unit[k]);
+		if (mb_stop(&p, stop_w) < 0)
+			return -1;
+	}
+	if (victim_go(&p, &again))
+		return -1;
+	print_iso("alone again", &again, &alone, 0, NULL);
+	if (write(p.go[1], &quit, sizeof(quit)) != sizeof(quit))
+		return phase_fail(&p, "quit", NULL);
+	return phase_end(&p, 0);
+}
+
 /* ---- setup: a sim host of copies of the fixture ---- */
 
 static int write_sim(const char *fixture, const char *path, unsigned n)
@@ -837,6 +1025,22 @@ int main(int argc, char **argv)
 	       "  notes/benchmarking.md)\n");
 	if (!rc && latency(&s, &unpinned) < 0)
 		rc = 1;
+	if (!rc) {
+		struct mb_counter *cnt = mb_counter_new();
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		printf("isolation: domain 1's conf_read, %u round trips after %u, alone and while domain 2\n"
+		       "  misbehaves; ratio to alone\n", ISO_READS, ISO_WARMUP);
+		if (ncpu > 1) {
+			printf("  domain 2 on CPU 1, the backend and domain 1 on CPU 0 (what the loop pays):\n");
+			if (!cnt || isolation(&s, 1, cnt) < 0)
+				rc = 1;
+		}
+		printf("  everything on CPU 0 (the scheduler shares it with domain 2 too):\n");
+		if (!rc && (!cnt || isolation(&s, 0, cnt) < 0))
+			rc = 1;
+		mb_counter_free(cnt);
+	}
 out:
 	fflush(stdout);
 	unlink(s.simpath);
