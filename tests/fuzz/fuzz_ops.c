@@ -16,17 +16,19 @@
  *    there, for the register covering the byte (pvpci_cs_reg_at), its
  *    pass-through bits ((writable | rw1c) & ~emulated) and RsvdZ bits
  *    written 0 (those also in the other bytes of a register the access
- *    touches: software writes RsvdZ as 0); for a byte no register covers,
- *    anything when the function is permissive, nothing otherwise.  Besides those, only the documented
- *    paths of the handlers: Command's Bus Master and MWI (INTx Disable with
+ *    touches: software writes RsvdZ as 0; and VPD Address's F, written 0
+ *    by a write of its low byte, which starts a VPD read); for a byte no
+ *    register covers, anything when the function is permissive, nothing
+ *    otherwise.  Besides those, only the documented paths of the
+ *    handlers: Command's Bus Master and MWI (INTx Disable with
  *    allow_interrupt_control, cs_header.c's guest bits when permissive);
  *    a BAR or the ROM only written whole with the value it had at bind
- *    (by a guest write of any of its bytes);
- *    PM Control/Status's PowerState; PCI Express Device Control and Device
- *    Control 2 the bits cs_cap_exp.c lets through when permissive; MSI and
- *    MSI-X Message Control's Enable and Multiple Message Enable / Function
- *    Mask with allow_interrupt_control.  VPD Address is never written with
- *    F set (a VPD write), changed or not.
+ *    (by a guest write of any of its bytes); PM Control/Status's
+ *    PowerState; PCI Express Device Control and Device Control 2 the bits
+ *    cs_cap_exp.c lets through when permissive; MSI and MSI-X Message
+ *    Control's Enable and Multiple Message Enable / Function Mask with
+ *    allow_interrupt_control.  VPD Address is never written with F set
+ *    (a VPD write), changed or not.
  *  - enable_msi, enable_multi_msi, disable_msi: MSI Message Control's Enable
  *    and Multiple Message Enable only; enable_msix, disable_msix: MSI-X
  *    Message Control's Enable only; unexporting: both Enables.
@@ -230,10 +232,15 @@ static uint8_t allowed(unsigned b, uint8_t nb, unsigned woff, unsigned wsize, ui
 	       ~r->emu_mask;
 	zero = r->rsvdz_mask & ~((uint32_t)nb << sh) & ~((uint32_t)never[b] << sh);
 	/* Outside the guest's bytes, in a register it wrote: RsvdZ bits written
-	 * 0, as software must, and nothing else. */
-	if (!in)
-		return st.goff < r->offset + r->size && r->offset < st.goff + st.gsize ?
-		       (uint8_t)(zero >> sh) : 0;
+	 * 0, as software must, and VPD Address's F written 0 (cs_cap_vpd.c: a
+	 * write of the low byte starts a read); nothing else. */
+	if (!in) {
+		if (st.goff >= r->offset + r->size || r->offset >= st.goff + st.gsize)
+			return 0;
+		if (named(r, "VPD: Address"))
+			zero |= VPD_F & ~((uint32_t)nb << sh);
+		return (uint8_t)(zero >> sh);
+	}
 	pass = (pass | zero) & ~((uint32_t)never[b] << sh);
 	if (named(r, "Command"))
 		extra = 0x0014 | (st.aic ? 0x0400 : 0) | (st.permissive ? CMD_GUEST_BITS : 0);
