@@ -35,6 +35,12 @@
 
 static char dir[64], sock_path[128];
 
+/* Each input's store removes its sockets; the directory goes at exit. */
+static void remove_dir(void)
+{
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -45,6 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("mkdtemp");
 		abort();
 	}
+	atexit(remove_dir);
 	snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
 	return 0;
 }
