@@ -143,6 +143,14 @@ static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *
 	char msg[256], dir[128];
 	va_list ap;
 
+	/* The toolstack removed the device while we read it: what failed to
+	 * read is gone, not wrong; nothing to report, nothing to recreate
+	 * (writing state would make the directory again). */
+	char *st = pvpci_xb_read(x->xs, d->be, "state");
+
+	if (!st)
+		return;
+	free(st);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -347,25 +355,53 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 /* Functions exported to the domain that no dev-N lists any more (the
  * toolstack removed them without the frontend's help: a forced detach, an
  * attach rolled back) are restored and released. */
-static void reconcile(struct pvpci_xbback *x, struct xbdev *d)
+/*
+ * The functions dev-0 .. dev-<num_devs - 1> list, read in one
+ * transaction: the toolstack renumbers entries in one of its own, and
+ * reads spread over its commit would miss a function that moved.  The
+ * count, or -1 when no consistent read could be had (try again later).
+ */
+static int listed(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret, int max)
 {
-	struct pvpci_bdf ex[MAX_NUM_DEVS];
-	size_t n = pvpci_backend_exports(x->b, d->domid, ex, MAX_NUM_DEVS);
-	int num = rd_int(x->xs, d->be, "num_devs", 0);
+	for (int tries = 0; tries < 8; tries++) {
+		xs_transaction_t t = xs_transaction_start(x->xs);
+		char path[128], *s;
+		unsigned len;
+		int num, k = 0;
 
-	for (size_t e = 0; e < n && e < MAX_NUM_DEVS; e++) {
-		bool listed = false;
-
-		for (int i = 0; i < num && i < MAX_NUM_DEVS && !listed; i++) {
-			char key[32], *s;
-			struct pvpci_bdf h;
-
-			snprintf(key, sizeof(key), "dev-%d", i);
-			s = pvpci_xb_read(x->xs, d->be, key);
-			listed = !parse_bdf(s, &h) && !pvpci_bdf_cmp(&h, &ex[e]);
+		if (t == XBT_NULL)
+			return -1;
+		snprintf(path, sizeof(path), "%s/num_devs", d->be);
+		s = xs_read(x->xs, t, path, &len);
+		num = s ? atoi(s) : 0;
+		free(s);
+		for (int i = 0; i < num && i < MAX_NUM_DEVS && k < max; i++) {
+			snprintf(path, sizeof(path), "%s/dev-%d", d->be, i);
+			s = xs_read(x->xs, t, path, &len);
+			if (!parse_bdf(s, &ret[k]))
+				k++;
 			free(s);
 		}
-		if (!listed) {
+		if (xs_transaction_end(x->xs, t, false))
+			return k;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return -1;
+}
+
+static void reconcile(struct pvpci_xbback *x, struct xbdev *d)
+{
+	struct pvpci_bdf ex[MAX_NUM_DEVS], in[MAX_NUM_DEVS];
+	size_t n = pvpci_backend_exports(x->b, d->domid, ex, MAX_NUM_DEVS);
+	int num = n ? listed(x, d, in, MAX_NUM_DEVS) : 0;
+
+	for (size_t e = 0; num >= 0 && e < n && e < MAX_NUM_DEVS; e++) {
+		bool found = false;
+
+		for (int i = 0; i < num && !found; i++)
+			found = !pvpci_bdf_cmp(&in[i], &ex[e]);
+		if (!found) {
 			char bdf[PVPCI_BDF_STRLEN];
 
 			xlog(x, 6, "%s: %s is no longer listed: released", d->be, pvpci_bdf_format(&ex[e], bdf));

@@ -20,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# Every line of every diagnostic behind "# ", so TAP readers take it as one.
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
 check() { d=$1; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else notok "$d" "$(head -5 "$tmp/out")"; fi; }
 # fails COMMAND...: succeeds when the command fails.

@@ -419,10 +419,14 @@ again 0000:00:00.0
 
 check "attach 1 00:02.0 again" pv attach 1 00:02.0
 front_sees "the frontend rescanned: both" rescanned 0000:00:00.0 0000:00:01.0
+# Earlier cycles may have released 00:05.0 the same way (a detach of the
+# last function seen between the toolstack's two writes): count from here.
+released05=$(count "$BE1: 0000:00:05.0 is no longer listed: released")
 vanish attach 00:05.0 8
 ended "hot attach, the frontend killed at Reconfigured: fails, the store as before but the frontend's last word" 1 \
 	"nothing left behind" "$(printf '%s\n' "- $FE1/state = \"4\"" "+ $FE1/state = \"7\"")"
-counted "... pvpcid released what it had exported" "$BE1: 0000:00:05.0 is no longer listed: released" 1
+counted "... pvpcid released what it had exported" "$BE1: 0000:00:05.0 is no longer listed: released" \
+	$((released05 + 1))
 key "... and stays Connected (no Reconfigured for a frontend that is gone)" "$BE1/state" 4
 again 0000:00:00.0 0000:00:01.0
 
