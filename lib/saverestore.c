@@ -26,7 +26,9 @@
 #define CMD_SERR		0x0100
 
 #define CAP_ID_PM		0x01
+#define CAP_ID_MSI		0x05
 #define CAP_ID_EXP		0x10
+#define CAP_ID_MSIX		0x11
 #define EXT_CAP_ID_AER		0x0001
 
 #define PM_CTRL			4	/* PMCSR, from the PM capability */
@@ -380,6 +382,42 @@ static int check_owner(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st
 	return 0;
 }
 
+/*
+ * MSI and MSI-X off in hardware.  A guest's interrupts go with it (as
+ * pciback's xen_pcibk_reset_device has it: "the guest could have been
+ * abruptly killed without disabling MSI/MSI-X interrupts"), and so do
+ * those of a backend killed under a guest, which no op will disable now
+ * and whose successor's engine would take the function for quiet (MSI-X
+ * refused for ever while MSI stays on).  A reset did it where there was one.
+ */
+static int interrupts_off(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, char *errbuf,
+			  size_t errlen)
+{
+	static const struct {
+		unsigned id;
+		uint32_t enable;
+		const char *name;
+	} caps[] = { { CAP_ID_MSI, 0x0001, "MSI" }, { CAP_ID_MSIX, 0x8000, "MSI-X" } };
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		unsigned off;
+		uint32_t ctrl;
+		int r = find_cap(hd, false, caps[i].id, &off, errbuf, errlen);
+
+		if (r >= 0 && off)
+			r = rd(hd, off + 2, 2, &ctrl, errbuf, errlen);
+		if (r < 0)
+			return r;
+		if (!off || !(ctrl & caps[i].enable))
+			continue;
+		r = wr(hd, off + 2, 2, ctrl & ~caps[i].enable, errbuf, errlen);
+		if (r < 0)
+			return r;
+		sr_log(opts, hd, PVPCI_LOG_DEBUG, "%s was left enabled: disabled", caps[i].name);
+	}
+	return 0;
+}
+
 int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
 		     const struct pvpci_sr_opts *opts, char *errbuf, size_t errlen)
 {
@@ -397,6 +435,8 @@ int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
 	 * to its image); registers written outside D0 may not stick. */
 	if (r >= 0 && reset)
 		r = pvpci_sr_set_d0(hd, opts, NULL, errbuf, errlen);
+	if (r >= 0)
+		r = interrupts_off(hd, opts, errbuf, errlen);
 	if (r >= 0)
 		r = rd(hd, 0x04, 2, &cmd, errbuf, errlen);
 	if (r < 0)

@@ -110,8 +110,9 @@ int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, b
  * Give hd back the state st: check that st is hd's (address, IDs and the
  * same register set: -ESTALE otherwise, nothing written), bring it to D0,
  * reset it as opts ask (NULL: required), bring it to D0 again if the reset
- * left it elsewhere, then write the registers with memory and I/O decode
- * off, and Command (decode as it was, SERR/PERR as saved) last.
+ * left it elsewhere, turn MSI and MSI-X off (a guest, or a backend, may
+ * have died with them on), then write the registers with memory and I/O
+ * decode off, and Command (decode as it was, SERR/PERR as saved) last.
  */
 int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
 		     const struct pvpci_sr_opts *opts, char *errbuf, size_t errlen);

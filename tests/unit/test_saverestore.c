@@ -2,9 +2,10 @@
  * Save and restore (seed 000) against the recording fake device: the
  * register set found on the function, save -> a guest scribbling over
  * every byte it may through the engine -> restore giving back the saved
- * bytes; D3hot -> D0 first, reset modes, the order of writes, refusing a
- * foreign or reshaped function; the text form round trip and every way a
- * text can be corrupt; and the state files (atomic replace, set aside).
+ * bytes; D3hot -> D0 first, MSI and MSI-X off, reset modes, the order of
+ * writes, refusing a foreign or reshaped function; the text form round
+ * trip and every way a text can be corrupt; and the state files (atomic
+ * replace, set aside).
  */
 /* The texts built here fit their buffers; an optimizing build cannot see
  * that and would fail -Werror on every snprintf of a text into another. */
@@ -341,6 +342,54 @@ static void test_d0_before_reset_and_writes(void **state)
 	fake_wmask(f, 0x44, 2, 0);
 	assert_int_equal(pvpci_sr_set_d0(&f->hd, &o, NULL, err, sizeof(err)), -EIO);
 	assert_string_equal(err, "0000:03:00.0: stays in D3 after PMCSR was set to D0");
+	free(f);
+}
+
+/* MSI and MSI-X left on by a guest, or by a backend killed under one:
+ * off before anything else is written back, said once, and not written
+ * again when already off. */
+static void test_interrupts_off(void **state)
+{
+	struct fakedev *f = pcie_dev(2, true);
+	struct pvpci_sr_opts o = { .reset = PVPCI_SR_RESET_NONE, .log = rec_log };
+	struct pvpci_sr_state st;
+	char err[256] = "";
+	size_t first_bar = SIZE_MAX, msi = SIZE_MAX, msix = SIZE_MAX;
+
+	(void)state;
+	setup_ops();
+	fake_cap(f, 0x50, 0x10, 0x90);
+	fake_cap(f, 0x90, 0x05, 0xa0);		/* MSI, 64-bit */
+	fake_put(f, 0x92, 2, 0x0081);
+	fake_wmask(f, 0x92, 2, 0x0071);
+	fake_cap(f, 0xa0, 0x11, 0x00);		/* MSI-X, 4 entries */
+	fake_put(f, 0xa2, 2, 0xc003);
+	fake_wmask(f, 0xa2, 2, 0xc000);
+	save_ok(f, &st);
+	fake_put(f, 0x10, 4, 0);
+	assert_int_equal(pvpci_sr_restore(&f->hd, &st, &o, err, sizeof(err)), 0);
+	assert_int_equal(fake_get(f, 0x92, 2), 0x0080);
+	assert_int_equal(fake_get(f, 0xa2, 2), 0x4003);	/* Function Mask stays */
+	for (size_t i = 0; i < f->nlog; i++) {
+		if (f->log[i].off == 0x92 && msi == SIZE_MAX)
+			msi = i;
+		if (f->log[i].off == 0xa2 && msix == SIZE_MAX)
+			msix = i;
+		if (f->log[i].off >= 0x10 && f->log[i].off < 0x28 && first_bar == SIZE_MAX)
+			first_bar = i;
+	}
+	assert_true(msi < first_bar && msix < first_bar);
+	assert_restored(f, &st);
+	assert_int_equal(rec.nlog, 3);
+	assert_string_equal(rec.log[0], "0000:03:00.0: MSI was left enabled: disabled");
+	assert_string_equal(rec.log[1], "0000:03:00.0: MSI-X was left enabled: disabled");
+	assert_string_equal(rec.log[2], "0000:03:00.0: restored 18 registers");
+
+	rec.nlog = 0;
+	f->nlog = 0;
+	assert_int_equal(pvpci_sr_restore(&f->hd, &st, &o, err, sizeof(err)), 0);
+	assert_int_equal(fake_writes_to(f, 0x90, 0x20), 0);
+	assert_int_equal(rec.nlog, 1);
 	free(f);
 }
 
@@ -801,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_guest_scribbles_then_restore),
 		cmocka_unit_test(test_lost_state_and_d3hot),
 		cmocka_unit_test(test_d0_before_reset_and_writes),
+		cmocka_unit_test(test_interrupts_off),
 		cmocka_unit_test(test_decode_off_then_command_last),
 		cmocka_unit_test(test_reset_modes),
 		cmocka_unit_test(test_foreign_function_refused),
