@@ -11,6 +11,7 @@
 
 #include "pvpci/device.h"
 #include "pvpci/statefile.h"
+#include "errmsg.h"
 
 struct pvpci_device {
 	struct pvpci_hostdev *hd;
@@ -84,7 +85,12 @@ int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
 			goto fail;
 		restored = true;
 	} else if (r == -ENOENT || r == -EBADMSG) {
-		/* Nothing saved, or a corrupt file (set aside): save afresh. */
+		/* Nothing saved, or a corrupt file (set aside): save afresh.
+		 * A corrupt one is said: what a guest left in the device, if
+		 * anything, is what is saved now. */
+		if (r == -EBADMSG)
+			pvpci_logf(d->o.cs.log, d->o.cs.log_ctx, PVPCI_LOG_WARNING, NULL, "%s; saving %s afresh",
+				   errbuf ? errbuf : "its state file was corrupt (set aside)", bdfs);
 		r = pvpci_sr_save(d->hd, &d->saved, errbuf, errlen);
 		if (r >= 0)
 			r = pvpci_statefile_save(dir, &d->saved, errbuf, errlen);

@@ -216,21 +216,37 @@ static void test_crash_then_restart(void **state)
 	assert_int_equal(pvpci_device_unbind(d, err, sizeof(err)), 0);
 }
 
-/* A corrupt state file is set aside and the device saved afresh. */
+static char warned[1024];
+
+static void warn_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= PVPCI_LOG_WARNING)
+		snprintf(warned + strlen(warned), sizeof(warned) - strlen(warned), "%s\n", msg);
+}
+
+/* A corrupt state file is set aside, said, and the device saved afresh. */
 static void test_corrupt_state_set_aside(void **state)
 {
 	struct env *e = *state;
-	struct pvpci_device *d;
-	char path[512], aside[600], err[512];
+	struct pvpci_device_opts o = { .state_dir = e->state, .cs = { .log = warn_log } };
+	struct pvpci_device *d = NULL;
+	char path[512], aside[600], err[512], want[1300];
 	bool restored = true;
 
 	assert_int_equal(mkdir(e->state, 0700), 0);
 	assert_int_equal(pvpci_statefile_path(e->state, &e->bdf, path, sizeof(path)), 0);
 	assert_int_equal(fake_write_file(path, "pvpci-saved-state 1\nnonsense\n", 29), 0);
-	d = bind(e, &restored);
+	warned[0] = 0;
+	assert_int_equal(pvpci_device_bind(e->h, &e->bdf, &o, &d, &restored, err, sizeof(err)), 0);
 	assert_false(restored);
 	snprintf(aside, sizeof(aside), "%s.corrupt", path);
 	assert_int_equal(access(aside, F_OK), 0);
+	snprintf(want, sizeof(want), "%s is corrupt (", path);
+	assert_non_null(strstr(warned, want));
+	snprintf(want, sizeof(want), "); set aside as %s, not used; saving " BDF " afresh\n", aside);
+	assert_non_null(strstr(warned, want));
+	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(pvpci_device_unbind(d, err, sizeof(err)), 0);
 }
 
