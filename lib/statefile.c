@@ -1,11 +1,14 @@
 /*
  * Saved states on disk (see include/pvpci/statefile.h): paths, atomic
- * replacement, bounded reading and setting corrupt files aside.  The text
- * itself is saverestore.c's; this file only moves it.
+ * replacement, bounded reading, setting corrupt files aside, listing, and
+ * sweeping the temporary files of saves that died.  The text itself is
+ * saverestore.c's; this file only moves it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,4 +213,89 @@ int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *e
 	 * which costs a restore of a state that was right anyway. */
 	sync_dir(dir);
 	return 0;
+}
+
+#define SUFFIX ".state"
+#define TMP_INFIX ".state.tmp."
+
+int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max, size_t *ret_n,
+			 char *errbuf, size_t errlen)
+{
+	struct dirent **ents;
+	size_t n = 0;
+	int k;
+
+	dir = pvpci_statefile_dir(dir);
+	k = scandir(dir, &ents, NULL, alphasort);
+	if (k < 0) {
+		if (errno == ENOENT) {
+			*ret_n = 0;
+			return 0;
+		}
+		return pvpci_errf(errbuf, errlen, -errno, "cannot list %s: %s", dir, strerror(errno));
+	}
+	for (int i = 0; i < k; i++) {
+		const char *name = ents[i]->d_name;
+		size_t len = strlen(name);
+		char bdfs[PVPCI_BDF_STRLEN];
+		struct pvpci_bdf b;
+
+		/* Exactly <dddd:bb:dd.f>.state, the name save gives. */
+		if (len == PVPCI_BDF_STRLEN - 1 + strlen(SUFFIX) && !strcmp(name + len - strlen(SUFFIX), SUFFIX)) {
+			memcpy(bdfs, name, PVPCI_BDF_STRLEN - 1);
+			bdfs[PVPCI_BDF_STRLEN - 1] = 0;
+			if (pvpci_bdf_parse(bdfs, &b) == 0) {
+				if (n < max)
+					ret[n] = b;
+				n++;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	*ret_n = n;
+	return 0;
+}
+
+int pvpci_statefile_sweep(const char *dir, char *errbuf, size_t errlen)
+{
+	struct dirent *de;
+	int removed = 0, fd, r = 0;
+	DIR *d;
+
+	dir = pvpci_statefile_dir(dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return pvpci_errf(errbuf, errlen, r, "cannot list %s: %s", dir, strerror(-r));
+	}
+	while ((de = readdir(d))) {
+		const char *tmp = strstr(de->d_name, TMP_INFIX);
+		char *end;
+		long pid;
+
+		if (!tmp)
+			continue;
+		errno = 0;
+		pid = strtol(tmp + strlen(TMP_INFIX), &end, 10);
+		if (errno || *end || end == tmp + strlen(TMP_INFIX) || pid <= 0 || pid > INT_MAX)
+			continue;	/* not a name save gives */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;	/* a live saver's (or one we may not see) */
+		if (unlinkat(fd, de->d_name, 0) < 0) {
+			if (errno != ENOENT && !r)
+				r = pvpci_errf(errbuf, errlen, -errno, "cannot remove %s/%s: %s", dir,
+					       de->d_name, strerror(errno));
+			continue;
+		}
+		removed++;
+	}
+	if (removed)
+		fsync(fd);
+	closedir(d);
+	return r < 0 ? r : removed;
 }

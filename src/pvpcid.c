@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	size_t nexp = 0;
 	bool background = false;
 	char err[1024] = "";
-	int opt, rc = 1, sfd = -1, ready_fd = -1;
+	int opt, rc = 1, sfd = -1, ready_fd = -1, swept;
 
 	if (!sock || !*sock)
 		sock = DEFAULT_SOCKET;
@@ -254,6 +254,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
+	/* A save killed before its rename left its temporary file. */
+	swept = pvpci_statefile_sweep(cfg.dev.state_dir, err, sizeof(err));
+	if (swept < 0)
+		fprintf(stderr, "pvpcid: warning: %s\n", err);
+	else if (swept)
+		fprintf(stderr, "pvpcid: %s: %d temporary file%s of a save that died removed\n",
+			pvpci_statefile_dir(cfg.dev.state_dir), swept, swept == 1 ? "" : "s");
 	for (size_t i = 0; i < nexp; i++) {
 		struct pvpci_bdf guest;
 		char h[PVPCI_BDF_STRLEN], g[PVPCI_BDF_STRLEN];

@@ -48,4 +48,21 @@ int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pv
 int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *errbuf,
 			   size_t errlen);
 
+/*
+ * The functions that have a file in dir (names <bdf>.state; anything else
+ * is not looked at), sorted, at most max of them into ret; *ret_n is how
+ * many there are.  A missing directory has none.  0 or a negative errno.
+ */
+int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max, size_t *ret_n,
+			 char *errbuf, size_t errlen);
+
+/*
+ * Remove the temporary files of saves that died before their rename
+ * (<bdf>.state.tmp.<pid> of a pid that no longer runs): a kill in the
+ * middle of a save leaves one, torn or whole, which no load ever reads.
+ * Those of a live process are another saver's, left alone.  Returns how
+ * many were removed, or a negative errno.
+ */
+int pvpci_statefile_sweep(const char *dir, char *errbuf, size_t errlen);
+
 #endif

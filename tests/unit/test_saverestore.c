@@ -5,7 +5,7 @@
  * bytes; D3hot -> D0 first, MSI and MSI-X off, reset modes, the order of
  * writes, refusing a foreign or reshaped function; the text form round
  * trip and every way a text can be corrupt; and the state files (atomic
- * replace, set aside).
+ * replace, set aside, listed, the torn temporaries of dead saves swept).
  */
 /* The texts built here fit their buffers; an optimizing build cannot see
  * that and would fail -Werror on every snprintf of a text into another. */
@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -758,6 +759,75 @@ static void test_statefile(void **state)
 	free(f);
 }
 
+/* The pid of a process that has exited (and been reaped). */
+static long dead_pid(void)
+{
+	pid_t p = fork();
+
+	assert_true(p >= 0);
+	if (p == 0)
+		_exit(0);
+	assert_int_equal(waitpid(p, NULL, 0), p);
+	return (long)p;
+}
+
+/* A save killed before its rename leaves its temporary file, torn or
+ * whole: never read, removed by a sweep once its writer is dead; a live
+ * writer's stays, and so does everything that is not a temporary file. */
+static void test_statefile_torn_temporaries(void **state)
+{
+	struct fakedev *f = pcie_dev(2, true);
+	struct pvpci_sr_state st, back;
+	struct pvpci_bdf list[4], four = { 0, 4, 0, 0 };
+	char path[256], tmp[320], text[PVPCI_SR_TEXT_MAX], err[512] = "", want[512];
+	size_t n = 99;
+	long dead = dead_pid();
+	int len;
+
+	(void)state;
+	save_ok(f, &st);
+	assert_int_equal(pvpci_statefile_save(tmpdir, &st, err, sizeof(err)), 0);
+	pvpci_statefile_path(tmpdir, &st.bdf, path, sizeof(path));
+	/* A newer state, cut in the middle, from a writer that died... */
+	st.regs[7].val = 0x20;
+	len = pvpci_sr_format(&st, text, sizeof(text));
+	assert_true(len > 100);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, dead);
+	assert_int_equal(fake_write_file(tmp, text, (size_t)len / 2), 0);
+	/* ... one whole but never renamed, of another function, dead too ... */
+	pvpci_statefile_path(tmpdir, &four, tmp, sizeof(tmp));
+	snprintf(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), ".tmp.%ld", dead);
+	assert_int_equal(fake_write_file(tmp, text, (size_t)len), 0);
+	/* ... and a live writer's (ours), a set-aside file, a stranger. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(fake_write_file(tmp, text, 10), 0);
+	snprintf(tmp, sizeof(tmp), "%s/0000:05:00.0.state.corrupt", tmpdir);
+	assert_int_equal(fake_write_file(tmp, "x", 1), 0);
+	snprintf(tmp, sizeof(tmp), "%s/notes.tmp.x", tmpdir);
+	assert_int_equal(fake_write_file(tmp, "x", 1), 0);
+
+	/* Loading reads the state that was renamed in, nothing else. */
+	assert_int_equal(pvpci_statefile_load(tmpdir, &st.bdf, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.regs[7].val, 0x10);
+	assert_int_equal(pvpci_statefile_load(tmpdir, &four, &back, err, sizeof(err)), -ENOENT);
+	/* Listed: only the functions with a state file. */
+	assert_int_equal(pvpci_statefile_list(tmpdir, list, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pvpci_bdf_cmp(&list[0], &st.bdf), 0);
+
+	assert_int_equal(pvpci_statefile_sweep(tmpdir, err, sizeof(err)), 2);
+	snprintf(want, sizeof(want), "0000:03:00.0.state 0000:03:00.0.state.tmp.%ld "
+		 "0000:05:00.0.state.corrupt notes.tmp.x", (long)getpid());
+	assert_string_equal(listing(tmpdir), want);
+	assert_int_equal(pvpci_statefile_sweep(tmpdir, err, sizeof(err)), 0);
+	/* A missing directory: nothing to list or sweep. */
+	snprintf(tmp, sizeof(tmp), "%s/none", tmpdir);
+	assert_int_equal(pvpci_statefile_list(tmp, list, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pvpci_statefile_sweep(tmp, err, sizeof(err)), 0);
+	free(f);
+}
+
 static void test_statefile_corrupt_set_aside(void **state)
 {
 	struct fakedev *f = pcie_dev(2, true);
@@ -859,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_texts),
 		cmocka_unit_test_setup_teardown(test_statefile, mktmp, rmtmp),
 		cmocka_unit_test_setup_teardown(test_statefile_corrupt_set_aside, mktmp, rmtmp),
+		cmocka_unit_test_setup_teardown(test_statefile_torn_temporaries, mktmp, rmtmp),
 		cmocka_unit_test(test_statefile_dir),
 	};
 
