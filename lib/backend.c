@@ -17,6 +17,7 @@
 #include "errmsg.h"
 #include "pvpci/backend.h"
 #include "pvpci/pciif.h"
+#include "pvpci/statefile.h"
 #include "pvpci/transport.h"
 
 #define MAX_PENDING		64	/* connections that have not said hello yet */
@@ -252,6 +253,15 @@ static int reexport_slot(const struct pvpci_backend *b, const struct bdev *x)
 	return b->cfg.mode == PVPCI_TOPO_VPCI ? (int)x->guest.dev : PVPCI_VSLOT_ANY;
 }
 
+/* The domain host is exported to, or NULL. */
+static struct dom *holder(const struct pvpci_backend *b, const struct pvpci_bdf *host)
+{
+	for (struct dom *d = b->doms; d; d = d->next)
+		if (bdev_find(d, host))
+			return d;
+	return NULL;
+}
+
 int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
 			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
 			 size_t errlen)
@@ -264,10 +274,10 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 	int err;
 
 	pvpci_bdf_format(host, bdf);
-	for (d = b->doms; d; d = d->next)
-		if (bdev_find(d, host))
-			return pvpci_errf(errbuf, errlen, -EBUSY, "%s is exported to domain %u already", bdf,
-					  d->domid);
+	d = holder(b, host);
+	if (d)
+		return pvpci_errf(errbuf, errlen, -EBUSY, "%s is exported to domain %u already", bdf,
+				  d->domid);
 	err = dom_get(b, domid, &d, errbuf, errlen);
 	if (err)
 		return err;
@@ -388,6 +398,38 @@ void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid)
 	d->aer.active = false;
 	while (d->ndevs)
 		bdev_release(b, d, &d->devs[0], NULL, 0);
+}
+
+int pvpci_backend_release_leftovers(struct pvpci_backend *b,
+				    bool (*ours)(void *ctx, const struct pvpci_bdf *bdf), void *ctx)
+{
+	struct pvpci_bdf left[256];
+	size_t n = 0;
+	char err[512], bdf[PVPCI_BDF_STRLEN];
+	int released = 0;
+
+	if (pvpci_statefile_list(b->cfg.dev.state_dir, left, 256, &n, err, sizeof(err)) < 0) {
+		blog(b, 3, "%s", err);
+		return 0;
+	}
+	for (size_t i = 0; i < n && i < 256; i++) {
+		struct pvpci_device *dev;
+		bool restored = false;
+
+		if (holder(b, &left[i]) || !ours(ctx, &left[i]))
+			continue;
+		pvpci_bdf_format(&left[i], bdf);
+		/* Binding restores what the file holds; unbinding restores
+		 * again and removes it, as any release does. */
+		if (pvpci_device_bind(b->cfg.host, &left[i], &b->cfg.dev, &dev, &restored, err, sizeof(err)) < 0 ||
+		    pvpci_device_unbind(dev, err, sizeof(err)) < 0) {
+			blog(b, 3, "%s: left saved by an earlier run, not restored: %s", bdf, err);
+			continue;
+		}
+		blog(b, 6, "%s: released: an earlier run left it saved and exported to nobody", bdf);
+		released++;
+	}
+	return released;
 }
 
 /* d must be off the list already. */

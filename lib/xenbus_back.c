@@ -565,10 +565,30 @@ static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid, bool adopt)
 	return d;
 }
 
+/* A function the toolstack made assignable is the backend's to give back;
+ * another one's state file is someone else's (`pvpci save`). */
+static bool assignable(void *ctx, const struct pvpci_bdf *bdf)
+{
+	struct pvpci_xbback *x = ctx;
+	char ap[80], name[PVPCI_BDF_STRLEN], *a;
+	unsigned len;
+	bool ours;
+
+	pvpci_xb_assignable_path(bdf, ap, sizeof(ap));
+	a = xs_read(x->xs, XBT_NULL, ap, &len);
+	ours = a != NULL;
+	free(a);
+	if (!ours)
+		xlog(x, 4, "%s: a state file, but not assignable: left for `pvpci restore`",
+		     pvpci_bdf_format(bdf, name));
+	return ours;
+}
+
 static void scan(struct pvpci_xbback *x)
 {
 	unsigned n = 0;
 	char **doms = xs_directory(x->xs, XBT_NULL, PVPCI_XB_BACKEND_ROOT, &n);
+	bool first;
 
 	for (struct xbdev *d = x->devs; d; d = d->next)
 		d->seen = false;
@@ -610,6 +630,7 @@ static void scan(struct pvpci_xbback *x)
 		d->seen = true;
 	}
 	free(doms);
+	first = !x->scanned;
 	x->scanned = true;
 	for (struct xbdev **pp = &x->devs; *pp;) {
 		struct xbdev *d = *pp;
@@ -632,6 +653,11 @@ static void scan(struct pvpci_xbback *x)
 		}
 		pp = &d->next;
 	}
+	/* Every device an earlier run served is picked up by now, and every
+	 * new one set up: whatever else that run left saved was on its way
+	 * back to the host. */
+	if (first)
+		pvpci_backend_release_leftovers(x->b, assignable, x);
 }
 
 int pvpci_xbback_new(struct xs_handle *xs, struct pvpci_backend *b,

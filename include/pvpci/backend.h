@@ -77,6 +77,18 @@ int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid, const struct
 /* Every function of domid restored and released (its frontend dropped). */
 void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid);
 
+/*
+ * What an earlier run left half done: every function with a state file
+ * in the state directory that b exports to nobody and that ours(ctx, bdf)
+ * says is the backend's to give back (the daemon: the toolstack has it
+ * assignable) is restored from its file and released, the file removed.
+ * A run killed while it released a function (or between an attach's
+ * save and its rollback) leaves one.  Each is logged; returns how many
+ * were released.
+ */
+int pvpci_backend_release_leftovers(struct pvpci_backend *b,
+				    bool (*ours)(void *ctx, const struct pvpci_bdf *bdf), void *ctx);
+
 /* Listen for local frontends on a Unix socket at path. */
 int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen);
 
