@@ -696,8 +696,10 @@ int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 	if (!g)
 		return pvpci_errf(errbuf, errlen, -ENOENT,
 				  "domain %u granted no page %u with event channel %u", domid, ref, port);
-	if (!d || !d->ndevs)
-		return pvpci_errf(errbuf, errlen, -ENODEV, "no device is exported to domain %u", domid);
+	/* A device may have no function exported: a run that picked it up
+	 * with every entry on its way out (pciback attaches all the same). */
+	if (!d && (err = dom_get(b, domid, &d, errbuf, errlen)) < 0)
+		return err;
 	if (d->chan)
 		return pvpci_errf(errbuf, errlen, -EBUSY, "domain %u is connected already", domid);
 	c = g->c;

@@ -24,6 +24,10 @@ struct xbdev {
 	char fe_state[80];	/* fe + "/state", watched */
 	bool seen;		/* found in this scan */
 	int fe_seen;		/* the frontend's state we last saw, for the log */
+	/* Entries Closing when this run picked the device up: not exported
+	 * (a detach was under way), until the toolstack says how it ended. */
+	struct pvpci_bdf going[MAX_NUM_DEVS];
+	int ngoing;
 	struct xbdev *next;
 };
 
@@ -352,16 +356,16 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 		set_state(x, d, PVPCI_XB_Reconfigured);
 }
 
-/* Functions exported to the domain that no dev-N lists any more (the
- * toolstack removed them without the frontend's help: a forced detach, an
- * attach rolled back) are restored and released. */
 /*
  * The functions dev-0 .. dev-<num_devs - 1> list, read in one
  * transaction: the toolstack renumbers entries in one of its own, and
- * reads spread over its commit would miss a function that moved.  The
- * count, or -1 when no consistent read could be had (try again later).
+ * reads spread over its commit would miss a function that moved.  With
+ * ret_idx and ret_state (may be NULL), each one's entry number and
+ * state-N.  The count, or -1 when no consistent read could be had (try
+ * again later).
  */
-static int listed(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret, int max)
+static int read_entries(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret, int *ret_idx,
+			int *ret_state, int max)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		xs_transaction_t t = xs_transaction_start(x->xs);
@@ -378,9 +382,20 @@ static int listed(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret
 		for (int i = 0; i < num && i < MAX_NUM_DEVS && k < max; i++) {
 			snprintf(path, sizeof(path), "%s/dev-%d", d->be, i);
 			s = xs_read(x->xs, t, path, &len);
-			if (!parse_bdf(s, &ret[k]))
-				k++;
+			if (parse_bdf(s, &ret[k])) {
+				free(s);
+				continue;
+			}
 			free(s);
+			if (ret_idx)
+				ret_idx[k] = i;
+			if (ret_state) {
+				snprintf(path, sizeof(path), "%s/state-%d", d->be, i);
+				s = xs_read(x->xs, t, path, &len);
+				ret_state[k] = s ? atoi(s) : PVPCI_XB_Unknown;
+				free(s);
+			}
+			k++;
 		}
 		if (xs_transaction_end(x->xs, t, false))
 			return k;
@@ -390,6 +405,14 @@ static int listed(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret
 	return -1;
 }
 
+static int listed(struct pvpci_xbback *x, struct xbdev *d, struct pvpci_bdf *ret, int max)
+{
+	return read_entries(x, d, ret, NULL, NULL, max);
+}
+
+/* Functions exported to the domain that no dev-N lists any more (the
+ * toolstack removed them without the frontend's help: a forced detach, an
+ * attach rolled back) are restored and released. */
 static void reconcile(struct pvpci_xbback *x, struct xbdev *d)
 {
 	struct pvpci_bdf ex[MAX_NUM_DEVS], in[MAX_NUM_DEVS];
@@ -407,6 +430,53 @@ static void reconcile(struct pvpci_xbback *x, struct xbdev *d)
 			xlog(x, 6, "%s: %s is no longer listed: released", d->be, pvpci_bdf_format(&ex[e], bdf));
 			pvpci_backend_unexport(x->b, d->domid, &ex[e], NULL, 0);
 		}
+	}
+}
+
+static bool exported_to(struct pvpci_xbback *x, struct xbdev *d, const struct pvpci_bdf *host)
+{
+	struct pvpci_bdf ex[MAX_NUM_DEVS];
+	size_t n = pvpci_backend_exports(x->b, d->domid, ex, MAX_NUM_DEVS);
+
+	for (size_t e = 0; e < n && e < MAX_NUM_DEVS; e++)
+		if (!pvpci_bdf_cmp(&ex[e], host))
+			return true;
+	return false;
+}
+
+/* The entries that were Closing when this run picked the device up: the
+ * toolstack's detach, cut short by the earlier run's death, either
+ * removes them (then they are nobody's) or, giving up, puts them back
+ * Initialised: then they are the guest's again, exported where it saw
+ * them. */
+static void take_back(struct pvpci_xbback *x, struct xbdev *d)
+{
+	struct pvpci_bdf in[MAX_NUM_DEVS];
+	int idx[MAX_NUM_DEVS], st[MAX_NUM_DEVS];
+	int num = d->ngoing ? read_entries(x, d, in, idx, st, MAX_NUM_DEVS) : 0;
+
+	for (int k = 0; num >= 0 && k < d->ngoing;) {
+		int e = 0, i = -1, sub = PVPCI_XB_Unknown;
+
+		while (e < num && pvpci_bdf_cmp(&in[e], &d->going[k]))
+			e++;
+		if (e < num) {
+			i = idx[e];
+			sub = st[e];
+		}
+		if (sub == PVPCI_XB_Closing) {
+			k++;
+			continue;
+		}
+		if (sub == PVPCI_XB_Initialised && !exported_to(x, d, &d->going[k])) {
+			char bdf[PVPCI_BDF_STRLEN];
+
+			xlog(x, 6, "%s: %s is the guest's again: exported", d->be,
+			     pvpci_bdf_format(&d->going[k], bdf));
+			if (!export_dev(x, d, i, true))
+				publish_roots(x, d);
+		}
+		d->going[k] = d->going[--d->ngoing];
 	}
 }
 
@@ -433,8 +503,10 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 	/* Whatever the states, outside a reconfiguration: the toolstack may
 	 * take an entry away with no frontend connected (not yet, or closed),
 	 * or roll an attach back under a frontend stuck in Reconfiguring. */
-	if (bs != PVPCI_XB_Reconfiguring && bs != PVPCI_XB_Reconfigured)
+	if (bs != PVPCI_XB_Reconfiguring && bs != PVPCI_XB_Reconfigured) {
 		reconcile(x, d);
+		take_back(x, d);
+	}
 	switch (fs) {
 	case PVPCI_XB_Closing:
 		if (bs != PVPCI_XB_Closing && bs != PVPCI_XB_Closed) {
@@ -516,6 +588,15 @@ static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
 
 		snprintf(key, sizeof(key), "state-%d", i);
 		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
+		if (sub == PVPCI_XB_Closing && d->ngoing < MAX_NUM_DEVS) {
+			char *s;
+
+			snprintf(key, sizeof(key), "dev-%d", i);
+			s = pvpci_xb_read(x->xs, d->be, key);
+			if (!parse_bdf(s, &d->going[d->ngoing]))
+				d->ngoing++;
+			free(s);
+		}
 		if (sub != PVPCI_XB_Initialised && sub != PVPCI_XB_Initialising)
 			continue;
 		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised))

@@ -110,10 +110,11 @@ size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
 
 /*
  * For xenbus (via_store): connect domain domid's frontend through the page
- * and event channel it granted as ref and port.  -ENOENT (no such grant
- * from that domain), -ENODEV (nothing exported to it), -EBUSY (connected
- * already).  Disconnect drops its frontend as if it had gone away (its
- * functions reset and restored for the next); no-op when not connected.
+ * and event channel it granted as ref and port, whether or not anything
+ * is exported to it yet (as pciback attaches a device with no function).
+ * -ENOENT (no such grant from that domain), -EBUSY (connected already).
+ * Disconnect drops its frontend as if it had gone away (its functions
+ * reset and restored for the next); no-op when not connected.
  */
 int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
 			  char *errbuf, size_t errlen);
