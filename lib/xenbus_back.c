@@ -28,6 +28,7 @@ struct xbdev {
 	 * (a detach was under way), until the toolstack says how it ended. */
 	struct pvpci_bdf going[MAX_NUM_DEVS];
 	int ngoing;
+	bool adopted;		/* picked up from an earlier run, no frontend connected since */
 	struct xbdev *next;
 };
 
@@ -286,15 +287,24 @@ static void attach(struct pvpci_xbback *x, struct xbdev *d)
 	char *ref = pvpci_xb_read(x->xs, d->fe, "pci-op-ref"), *port = pvpci_xb_read(x->xs, d->fe, "event-channel");
 	char *magic = pvpci_xb_read(x->xs, d->fe, "magic"), err[256], *e1 = NULL, *e2 = NULL;
 	unsigned long r = ref ? strtoul(ref, &e1, 10) : 0, p = port ? strtoul(port, &e2, 10) : 0;
+	int e;
 
 	if (!ref || !port || *e1 || *e2) {
 		fatal(x, d, -ENOENT, "reading %s/pci-op-ref and event-channel", d->fe);
 	} else if (!magic || strcmp(magic, PVPCI_XEN_PCI_MAGIC)) {
 		fatal(x, d, -EFAULT, "version mismatch (%s/%s) with pcifront - halting xen-pciback",
 		      magic ? magic : "(null)", PVPCI_XEN_PCI_MAGIC);
-	} else if (pvpci_backend_connect(x->b, d->domid, (uint32_t)r, (uint32_t)p, err, sizeof(err))) {
+	} else if ((e = pvpci_backend_connect(x->b, d->domid, (uint32_t)r, (uint32_t)p, err, sizeof(err))) ==
+			   -ENOENT && d->adopted) {
+		/* Published for the run that died: a frontend connected to it
+		 * and has not seen it go yet.  Its next Initialised, over a new
+		 * connection, is for us. */
+		xlog(x, 6, "%s: the frontend's page was granted to an earlier run: waiting for it to connect anew",
+		     d->be);
+	} else if (e) {
 		fatal(x, d, -EINVAL, "Error mapping other domain page in ours. (%s)", err);
 	} else {
+		d->adopted = false;
 		set_state(x, d, PVPCI_XB_Connected);
 	}
 	free(ref);
@@ -638,6 +648,7 @@ static struct xbdev *probe(struct pvpci_xbback *x, unsigned domid, bool adopt)
 	snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", want);
 	xs_watch(x->xs, d->fe_state, "fe");
 	if (adopt) {
+		d->adopted = true;
 		adopt_devices(x, d);
 		return d;
 	}
