@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pvpci/daemon.h"
+#include "pvpci/sandbox.h"
 #include "pvpci/store.h"
 
 static void usage(FILE *f)
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 		"                            find it with XENSTORED_PATH=PATH\n"
 		"  --domain-socket-dir DIR   introduced domain N's socket is DIR/N (default PATH.d)\n"
 		"  --background              detach once serving; --pidfile FILE says where it went\n"
-		"  --verbose                 log every request and its answer\n");
+		"  --verbose                 log every request and its answer\n"
+		"  --no-sandbox              keep every capability and no seccomp filter\n");
 }
 
 int main(int argc, char **argv)
@@ -36,6 +38,7 @@ int main(int argc, char **argv)
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
 	};
 	struct pvpci_store *s = NULL;
 	const char *pidfile = NULL;
-	bool background = false;
+	bool background = false, sandbox = true;
 	int opt, rc = 1, sfd, ready_fd = -1;
 	char err[512];
 
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
 		case 'v': cfg.verbose = log.verbose = true; break;
+		case 'N': sandbox = false; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -82,6 +86,12 @@ int main(int argc, char **argv)
 	}
 	if (pvpci_store_new(&cfg, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpci-stored: %s\n", err);
+		goto out;
+	}
+	/* A socket server keeps no capability: its sockets and their
+	 * directory are its own. */
+	if (sandbox && pvpci_sandbox_enter(0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpci-stored: sandbox: %s\n", err);
 		goto out;
 	}
 	if (pvpci_daemon_ready(&ready_fd) < 0)

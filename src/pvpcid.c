@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "pvpci/backend.h"
 #include "pvpci/daemon.h"
 #include "pvpci/quirks.h"
+#include "pvpci/sandbox.h"
 #include "pvpci/statefile.h"
 #include "pvpci/xenbus.h"
 
@@ -42,7 +44,8 @@ static void usage(FILE *f)
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
 		"  --verbose-requests     log every op, as pciback's verbose_request\n"
 		"  --aer-timeout MS       how long a guest may take to answer an AER step (300000)\n"
-		"  --background           detach once serving; --pidfile FILE says where it went\n");
+		"  --background           detach once serving; --pidfile FILE says where it went\n"
+		"  --no-sandbox           keep every capability and no seccomp filter (README: Least privilege)\n");
 }
 
 struct exp {
@@ -126,6 +129,20 @@ static int seize_hidden(struct xs_handle *xs, const char *list)
 	return 0;
 }
 
+/*
+ * The capabilities pvpcid keeps: on sysfs, CAP_SYS_ADMIN, without which
+ * Linux cuts reads of a config file at 64 bytes; it looks at whoever
+ * opened the file, and functions are opened when they are attached, long
+ * after the drop.  Writing config, reset and the state directory need
+ * only the files' owner, root; sim devices need nothing.
+ */
+static uint64_t host_caps(const char *spec)
+{
+	while (!strncmp(spec, "shadow:", 7))
+		spec += 7;
+	return !strncmp(spec, "sysfs", 5) ? PVPCI_CAP_BIT(CAP_SYS_ADMIN) : 0;
+}
+
 static void sleep_us(void *ctx, unsigned usecs)
 {
 	struct timespec ts = { .tv_sec = usecs / 1000000, .tv_nsec = (long)(usecs % 1000000) * 1000 };
@@ -151,6 +168,7 @@ int main(int argc, char **argv)
 		{ "aer-timeout", required_argument, NULL, 'A' },
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -171,7 +189,7 @@ int main(int argc, char **argv)
 	struct pvpci_backend *b = NULL;
 	struct pvpci_host *host = NULL;
 	size_t nexp = 0;
-	bool background = false;
+	bool background = false, sandbox = true;
 	char err[1024] = "";
 	int opt, rc = 1, sfd = -1, ready_fd = -1, swept;
 
@@ -204,6 +222,7 @@ int main(int argc, char **argv)
 		case 'A': cfg.aer_timeout_ms = atoi(optarg); break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
+		case 'N': sandbox = false; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -279,6 +298,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
+		goto out;
+	}
+	/* Before the store: its client's reader thread is started by the
+	 * first watch, and capabilities are per thread. */
+	if (sandbox && pvpci_sandbox_enter(host_caps(host_spec), err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpcid: sandbox: %s\n", err);
 		goto out;
 	}
 	if (store) {
