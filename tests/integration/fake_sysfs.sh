@@ -42,6 +42,15 @@ EOF
 	: >"$dev/reset"
 }
 
+# fake_msi: the endpoint fake_endpoint made last ($cfg) gets MSI (64-bit,
+# one vector) at 0x90 and MSI-X (4 entries: the table at BAR 0 + 0, the
+# PBA at BAR 0 + 0x800) at 0xa0, chained after PCI Express; both off.
+fake_msi() {
+	put 0x51 90
+	put 0x90 05 a0 80 00
+	put 0xa0 11 00 03 00 00 00 00 00 00 08 00 00
+}
+
 # put OFFSET BYTE... : hex bytes into $cfg at OFFSET.
 put() {
 	off=$(($1)); shift

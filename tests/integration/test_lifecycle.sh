@@ -125,12 +125,6 @@ front_gone() {
 	rc=$?
 	if [ "$rc" -eq "$2" ]; then ok "$1"; else notok "$1" "exit $rc" "$(tail -3 "$tmp/front.err")"; fi
 }
-xs_all() { xenstore-ls -f / >"$1"; }
-# store_changes BEFORE AFTER: the nodes only one of the two listings has,
-# "- node" or "+ node", sorted.
-store_changes() {
-	comm -3 <(sort "$1") <(sort "$2") | sed -e 's/^\t/+ /' -e 't' -e 's/^/- /'
-}
 # count PATTERN: lines of pvpcid's log matching it (for wait_log's COUNT).
 count() { grep -c -e "$1" "$tmp/daemon.log"; }
 # counted DESCRIPTION PATTERN COUNT: the log has exactly COUNT such lines

@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 # Sourced by the bash scripts that drive pvpcid --store through the
 # toolstack verbs with `pvpci front 1 run` as domain 1's pcifront
-# (test_toolstack.sh, test_lifecycle.sh), after store_lib.sh and
-# tap_daemon.sh: the checks of store keys and of the frontend's output, and
-# the waits on them.  Events are followed through watches and the
+# (test_toolstack.sh, test_lifecycle.sh, test_recovery.sh), after
+# store_lib.sh (and tap_daemon.sh where it runs pvpcid): the checks of
+# store keys and of the frontend's output, and the waits on them.  Events are followed through watches and the
 # frontend's output FIFO; only a log, which has no event, is polled.
 
 BE1=/local/domain/0/backend/pci/1/0
@@ -65,6 +65,13 @@ untouched() {
 	else
 		notok "$d" "exit $rc in $t ms" "$(cat "$tmp/out")" "$(diff "$tmp/before" "$tmp/after")"
 	fi
+}
+# The whole store, as `xenstore-ls -f` lists it, into a file.
+xs_all() { xenstore-ls -f / >"$1"; }
+# store_changes BEFORE AFTER: the nodes only one of the two listings has,
+# "- node" or "+ node", sorted.
+store_changes() {
+	comm -3 <(sort "$1") <(sort "$2") | sed -e 's/^\t/+ /' -e 't' -e 's/^/- /'
 }
 # The toolstack's entry keys of domain 1's device, sorted.
 entries() { xenstore-ls -f "$BE1" | grep -E "^$BE1/(dev|key|vdev|vdevfn|state|opts|name)-[0-9]+ = " | sort; }
