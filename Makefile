@@ -5,8 +5,10 @@ CHECK_BUILD ?= build-check
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?=
 MESON_FLAGS ?=
+PREFIX      ?= /usr/local
+DESTDIR     ?=
 
-.PHONY: all deps demo check bench fuzz clean
+.PHONY: all deps demo check bench fuzz install clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -30,6 +32,13 @@ check: deps $(CHECK_BUILD)/build.ninja
 	  status=$$?; tail -n 40 $(CHECK_BUILD)/test-output.txt; \
 	  python3 scripts/test-summary.py $(CHECK_BUILD)/meson-logs/testlog.json || status=1; \
 	  exit $$status
+
+# The programs, libpvpci (shared and static), its headers and pvpci.pc
+# under PREFIX, staged below DESTDIR when given (README: Install).
+install: deps $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
 
 bench: all
 	./scripts/bench.sh $(BUILD)

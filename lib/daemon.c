@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pvpci/daemon.h"
+#include "daemon.h"
 
 int pvpci_daemon_background(const char *prog, const char *pidfile, int *ret_ready_fd)
 {

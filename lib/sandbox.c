@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "pvpci/sandbox.h"
+#include "sandbox.h"
 
 #if defined(__x86_64__)
 #define ARCH_NR AUDIT_ARCH_X86_64

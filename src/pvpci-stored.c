@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pvpci/daemon.h"
-#include "pvpci/sandbox.h"
+#include "daemon.h"
+#include "sandbox.h"
 #include "pvpci/store.h"
 
 static void usage(FILE *f)

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
+#include "sandbox.h"
 #include "pvpci/backend.h"
-#include "pvpci/daemon.h"
 #include "pvpci/quirks.h"
-#include "pvpci/sandbox.h"
 #include "pvpci/statefile.h"
 #include "pvpci/xenbus.h"
 

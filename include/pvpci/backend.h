@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/device.h"
 #include "pvpci/hostdev.h"
@@ -53,10 +54,10 @@ struct pvpci_backend_cfg {
 #define PVPCI_BACKEND_MAX_DOMAINS	1024
 #define PVPCI_BACKEND_MAX_FUNCS		256	/* 32 virtual slots x 8 functions */
 
-int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret, char *errbuf,
-		      size_t errlen);
+PVPCI_API int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret,
+				char *errbuf, size_t errlen);
 /* Drop every frontend, restore and release every function, free b. */
-void pvpci_backend_free(struct pvpci_backend *b);
+PVPCI_API void pvpci_backend_free(struct pvpci_backend *b);
 
 /*
  * Export host function host to domain domid at vslot (vpci;
@@ -67,15 +68,15 @@ void pvpci_backend_free(struct pvpci_backend *b);
  * errors as pvpci_device_bind and pvpci_topo_add.  *ret_guest (may be
  * NULL) is where the guest sees it.
  */
-int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
-			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
-			 size_t errlen);
+PVPCI_API int pvpci_backend_export(struct pvpci_backend *b, unsigned domid,
+				   const struct pvpci_bdf *host, int vslot, bool permissive,
+				   struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
 /* Restore and release host; -ENOENT when domid does not have it. */
-int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
-			   char *errbuf, size_t errlen);
+PVPCI_API int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid,
+				     const struct pvpci_bdf *host, char *errbuf, size_t errlen);
 
 /* Every function of domid restored and released (its frontend dropped). */
-void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid);
+PVPCI_API void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid);
 
 /*
  * What an earlier run left half done: every function with a state file
@@ -86,11 +87,12 @@ void pvpci_backend_unexport_all(struct pvpci_backend *b, unsigned domid);
  * save and its rollback) leaves one.  Each is logged; returns how many
  * were released.
  */
-int pvpci_backend_release_leftovers(struct pvpci_backend *b,
-				    bool (*ours)(void *ctx, const struct pvpci_bdf *bdf), void *ctx);
+PVPCI_API int pvpci_backend_release_leftovers(struct pvpci_backend *b, bool (*ours)(void *ctx,
+					      const struct pvpci_bdf *bdf), void *ctx);
 
 /* Listen for local frontends on a Unix socket at path. */
-int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf,
+				   size_t errlen);
 
 /*
  * The event loop: an fd that is readable when there is work, the longest
@@ -98,15 +100,15 @@ int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf
  * and one round of work (never blocks).  pvpci_backend_run waits up to
  * timeout_ms for work and does it.  Return 0 or a negative errno.
  */
-int pvpci_backend_fd(const struct pvpci_backend *b);
-int pvpci_backend_next_timeout(const struct pvpci_backend *b);
-int pvpci_backend_dispatch(struct pvpci_backend *b);
-int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
+PVPCI_API int pvpci_backend_fd(const struct pvpci_backend *b);
+PVPCI_API int pvpci_backend_next_timeout(const struct pvpci_backend *b);
+PVPCI_API int pvpci_backend_dispatch(struct pvpci_backend *b);
+PVPCI_API int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
 
-enum pvpci_topo_mode pvpci_backend_mode(const struct pvpci_backend *b);
+PVPCI_API enum pvpci_topo_mode pvpci_backend_mode(const struct pvpci_backend *b);
 
 /* Frontends connected now. */
-size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
+PVPCI_API size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
 
 /*
  * For xenbus (via_store): connect domain domid's frontend through the page
@@ -116,20 +118,20 @@ size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
  * Disconnect drops its frontend as if it had gone away (its functions
  * reset and restored for the next); no-op when not connected.
  */
-int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
-			  char *errbuf, size_t errlen);
-void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
-bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid);
+PVPCI_API int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
+				    uint32_t port, char *errbuf, size_t errlen);
+PVPCI_API void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
+PVPCI_API bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid);
 /* The host functions exported to domid (at most max written); how many. */
-size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned domid,
-			     struct pvpci_bdf *ret, size_t max);
+PVPCI_API size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned domid,
+				       struct pvpci_bdf *ret, size_t max);
 /* The host function domid sees at guest; -ENOENT when none. */
-int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
-			  const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host);
+PVPCI_API int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
+				    const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host);
 /* The root buses domid's frontend scans (domain << 8 | bus), ascending;
  * returns how many (at most max written). */
-size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,
-			   size_t max);
+PVPCI_API size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,
+				     size_t max);
 
 /*
  * An uncorrectable error on host, reported to its guest as pciback's
@@ -140,13 +142,13 @@ size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32
  * -EOPNOTSUPP (the frontend has no AER handler: pciback would kill the
  * guest), -EBUSY (one in flight).
  */
-int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int state);
+PVPCI_API int pvpci_backend_aer(struct pvpci_backend *b, const struct pvpci_bdf *host, int state);
 /* Whether an AER sequence pvpci_backend_aer started still waits for a
  * frontend's answer (it ends when the frontend answers the last step, a
  * step times out, or the frontend goes away). */
-bool pvpci_backend_aer_busy(const struct pvpci_backend *b);
+PVPCI_API bool pvpci_backend_aer_busy(const struct pvpci_backend *b);
 /* The last AER sequence's outcome for tests: "detected:need_reset,slotreset:recovered,resume"
  * and so on; "" when none ran. */
-const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b);
+PVPCI_API const char *pvpci_backend_aer_outcome(const struct pvpci_backend *b);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "pvpci/api.h"
+
 struct pvpci_bdf {
 	uint16_t domain;
 	uint8_t bus;
@@ -27,20 +29,20 @@ static inline unsigned pvpci_devfn(const struct pvpci_bdf *b)
  * Parse "[DDDD:]BB:DD.F" (hex, function 0-7, slot 0-1f).  The whole string
  * must be consumed.  Returns 0, or -EINVAL with *ret untouched.
  */
-int pvpci_bdf_parse(const char *s, struct pvpci_bdf *ret);
+PVPCI_API int pvpci_bdf_parse(const char *s, struct pvpci_bdf *ret);
 
 /* Parse a prefix of s; *ret_end points after it.  Same rules otherwise. */
-int pvpci_bdf_parse_prefix(const char *s, struct pvpci_bdf *ret, const char **ret_end);
+PVPCI_API int pvpci_bdf_parse_prefix(const char *s, struct pvpci_bdf *ret, const char **ret_end);
 
 /* "dddd:bb:dd.f" into buf (at least PVPCI_BDF_STRLEN bytes); returns buf. */
-char *pvpci_bdf_format(const struct pvpci_bdf *b, char *buf);
+PVPCI_API char *pvpci_bdf_format(const struct pvpci_bdf *b, char *buf);
 
-int pvpci_bdf_cmp(const struct pvpci_bdf *a, const struct pvpci_bdf *b);
+PVPCI_API int pvpci_bdf_cmp(const struct pvpci_bdf *a, const struct pvpci_bdf *b);
 
 /*
  * pciback's hide= list: "(BDF)(BDF)...".  Fills up to max entries; returns
  * the number parsed, or -EINVAL (bad syntax) / -E2BIG (more than max).
  */
-int pvpci_bdf_parse_list(const char *s, struct pvpci_bdf *ret, size_t max);
+PVPCI_API int pvpci_bdf_parse_list(const char *s, struct pvpci_bdf *ret, size_t max);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/errors.h"
 #include "pvpci/hostdev.h"
 
@@ -92,9 +93,9 @@ struct pvpci_cs_opts {
  * does not own hd: the caller closes it after pvpci_cs_free.  On failure
  * returns a negative errno, *ret untouched, and says why in errbuf.
  */
-int pvpci_cs_new(struct pvpci_hostdev *hd, const struct pvpci_cs_opts *opts, struct pvpci_cs **ret,
-		 char *errbuf, size_t errlen);
-void pvpci_cs_free(struct pvpci_cs *cs);	/* NULL is fine */
+PVPCI_API int pvpci_cs_new(struct pvpci_hostdev *hd, const struct pvpci_cs_opts *opts,
+			   struct pvpci_cs **ret, char *errbuf, size_t errlen);
+PVPCI_API void pvpci_cs_free(struct pvpci_cs *cs);	/* NULL is fine */
 
 /*
  * Guest accesses.  off and size are taken as the protocol carries them
@@ -102,15 +103,15 @@ void pvpci_cs_free(struct pvpci_cs *cs);	/* NULL is fine */
  * the function's config space gives PVPCI_ERR_invalid_offset and touches
  * nothing.  Returns a PVPCI_ERR_* code.
  */
-int pvpci_cs_read(struct pvpci_cs *cs, long off, long size, uint32_t *ret_val);
-int pvpci_cs_write(struct pvpci_cs *cs, long off, long size, uint32_t val);
+PVPCI_API int pvpci_cs_read(struct pvpci_cs *cs, long off, long size, uint32_t *ret_val);
+PVPCI_API int pvpci_cs_write(struct pvpci_cs *cs, long off, long size, uint32_t val);
 
-unsigned pvpci_cs_size(const struct pvpci_cs *cs);
-struct pvpci_hostdev *pvpci_cs_hostdev(const struct pvpci_cs *cs);
-bool pvpci_cs_permissive(const struct pvpci_cs *cs);
-void pvpci_cs_set_permissive(struct pvpci_cs *cs, bool on);
+PVPCI_API unsigned pvpci_cs_size(const struct pvpci_cs *cs);
+PVPCI_API struct pvpci_hostdev *pvpci_cs_hostdev(const struct pvpci_cs *cs);
+PVPCI_API bool pvpci_cs_permissive(const struct pvpci_cs *cs);
+PVPCI_API void pvpci_cs_set_permissive(struct pvpci_cs *cs, bool on);
 /* The config space as the host had it at bind (cfg_size bytes). */
-const uint8_t *pvpci_cs_host_snapshot(const struct pvpci_cs *cs);
+PVPCI_API const uint8_t *pvpci_cs_host_snapshot(const struct pvpci_cs *cs);
 
 /*
  * Registration.  The descriptor is copied (offset + base).  Validation:
@@ -118,20 +119,23 @@ const uint8_t *pvpci_cs_host_snapshot(const struct pvpci_cs *cs);
  * and disjoint as above.  Returns 0, -EINVAL (bad descriptor), -EEXIST
  * (overlaps a registered byte) or -ENOMEM.  A table is all or nothing.
  */
-int pvpci_cs_add_reg(struct pvpci_cs *cs, unsigned base, const struct pvpci_reg *r);
-int pvpci_cs_add_regs(struct pvpci_cs *cs, unsigned base, const struct pvpci_reg *tbl, size_t n);
+PVPCI_API int pvpci_cs_add_reg(struct pvpci_cs *cs, unsigned base, const struct pvpci_reg *r);
+PVPCI_API int pvpci_cs_add_regs(struct pvpci_cs *cs, unsigned base, const struct pvpci_reg *tbl,
+				size_t n);
 /* Forget every register that has a byte in [off, off + len). */
-void pvpci_cs_del_range(struct pvpci_cs *cs, unsigned off, unsigned len);
+PVPCI_API void pvpci_cs_del_range(struct pvpci_cs *cs, unsigned off, unsigned len);
 /* The register covering byte off, or NULL. */
-struct pvpci_reg *pvpci_cs_reg_at(const struct pvpci_cs *cs, unsigned off);
+PVPCI_API struct pvpci_reg *pvpci_cs_reg_at(const struct pvpci_cs *cs, unsigned off);
 
 /* The core's default write for r (see pvpci_reg_write_fn). */
-int pvpci_cs_reg_apply(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val, uint32_t wmask);
+PVPCI_API int pvpci_cs_reg_apply(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val,
+				 uint32_t wmask);
 /* The core's default read for r: hardware bits merged with the virtual ones. */
-int pvpci_cs_reg_default_read(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t *ret_val);
+PVPCI_API int pvpci_cs_reg_default_read(struct pvpci_cs *cs, struct pvpci_reg *r,
+					uint32_t *ret_val);
 
 /* Log through the cs's callback (printf-style), within opts.log_limit. */
-void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
+PVPCI_API void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
@@ -140,9 +144,9 @@ void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
  * write), "emulated", "passthrough" (some bits reach hardware) or
  * "read-only".
  */
-size_t pvpci_cs_nregs(const struct pvpci_cs *cs);
-const struct pvpci_reg *pvpci_cs_reg_by_index(const struct pvpci_cs *cs, size_t i);
-const char *pvpci_reg_policy(const struct pvpci_reg *r);
+PVPCI_API size_t pvpci_cs_nregs(const struct pvpci_cs *cs);
+PVPCI_API const struct pvpci_reg *pvpci_cs_reg_by_index(const struct pvpci_cs *cs, size_t i);
+PVPCI_API const char *pvpci_reg_policy(const struct pvpci_reg *r);
 
 /* Capabilities found on the host function, in chain order. */
 struct pvpci_cap {
@@ -153,9 +157,9 @@ struct pvpci_cap {
 	bool visible;
 	const char *name;
 };
-size_t pvpci_cs_ncaps(const struct pvpci_cs *cs);
-const struct pvpci_cap *pvpci_cs_cap(const struct pvpci_cs *cs, size_t i);
+PVPCI_API size_t pvpci_cs_ncaps(const struct pvpci_cs *cs);
+PVPCI_API const struct pvpci_cap *pvpci_cs_cap(const struct pvpci_cs *cs, size_t i);
 /* Why a chain was cut, or "" when both chains were sound. */
-const char *pvpci_cs_chain_note(const struct pvpci_cs *cs);
+PVPCI_API const char *pvpci_cs_chain_note(const struct pvpci_cs *cs);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "pvpci/api.h"
 #include "pvpci/confspace.h"
 #include "pvpci/hostdev.h"
 #include "pvpci/quirks.h"
@@ -37,23 +38,23 @@ struct pvpci_device_opts {
  * of an earlier run was found and restored.  On failure nothing is left
  * open, *ret is untouched and errbuf says why.
  */
-int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
-		      const struct pvpci_device_opts *o, struct pvpci_device **ret, bool *ret_restored,
-		      char *errbuf, size_t errlen);
+PVPCI_API int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+				const struct pvpci_device_opts *o, struct pvpci_device **ret,
+				bool *ret_restored, char *errbuf, size_t errlen);
 
-int pvpci_device_guest_start(struct pvpci_device *d, char *errbuf, size_t errlen);
-int pvpci_device_guest_stop(struct pvpci_device *d, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_device_guest_start(struct pvpci_device *d, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_device_guest_stop(struct pvpci_device *d, char *errbuf, size_t errlen);
 
 /* Restore, remove the saved state and free d (also on failure, after
  * saying why: the device is released either way). */
-int pvpci_device_unbind(struct pvpci_device *d, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_device_unbind(struct pvpci_device *d, char *errbuf, size_t errlen);
 
 /* Free d without touching the device or the saved state: what a crash
  * leaves, for tests and for a daemon handing devices to its next run. */
-void pvpci_device_abandon(struct pvpci_device *d);	/* NULL is fine */
+PVPCI_API void pvpci_device_abandon(struct pvpci_device *d);	/* NULL is fine */
 
-struct pvpci_cs *pvpci_device_cs(const struct pvpci_device *d);
-struct pvpci_hostdev *pvpci_device_hostdev(const struct pvpci_device *d);
-const struct pvpci_sr_state *pvpci_device_saved(const struct pvpci_device *d);
+PVPCI_API struct pvpci_cs *pvpci_device_cs(const struct pvpci_device *d);
+PVPCI_API struct pvpci_hostdev *pvpci_device_hostdev(const struct pvpci_device *d);
+PVPCI_API const struct pvpci_sr_state *pvpci_device_saved(const struct pvpci_device *d);
 
 #endif

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/hostdev.h"
 
@@ -77,7 +78,8 @@ struct pvpci_dump {
  * pvpci_dump_free.  On error *ret is untouched, the return is -EINVAL (or
  * -ENOMEM) and errbuf (when given) says "line N: why".
  */
-int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char *errbuf,
+			       size_t errlen);
 
 /*
  * A dump in memory that may be text or a raw image: binary (see
@@ -85,7 +87,8 @@ int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char 
  * function at 0000:00:00.0, anything else goes to pvpci_dump_parse.  The
  * one entry point for untrusted bytes (fuzzers use it).  Same returns.
  */
-int pvpci_dump_parse_any(const void *buf, size_t len, struct pvpci_dump *ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_dump_parse_any(const void *buf, size_t len, struct pvpci_dump *ret,
+				   char *errbuf, size_t errlen);
 
 /*
  * Load a file: text as above, or a raw binary image of exactly 64, 256 or
@@ -95,9 +98,10 @@ int pvpci_dump_parse_any(const void *buf, size_t len, struct pvpci_dump *ret, ch
  * for a bad format; errbuf says why ("cannot open PATH: ...", "PATH: line
  * N: ...").
  */
-int pvpci_dump_load(const char *path, struct pvpci_dump *ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_dump_load(const char *path, struct pvpci_dump *ret, char *errbuf,
+			      size_t errlen);
 
-void pvpci_dump_free(struct pvpci_dump *d);	/* NULL is fine; leaves *d empty */
+PVPCI_API void pvpci_dump_free(struct pvpci_dump *d);	/* NULL is fine; leaves *d empty */
 
 /*
  * Write one function as `lspci -xxxx` would (the header line in the
@@ -114,7 +118,8 @@ void pvpci_dump_free(struct pvpci_dump *d);	/* NULL is fine; leaves *d empty */
  * otherwise, so that they read back unchanged.
  * Returns 0, -EINVAL for bad arguments, -EIO when the stream failed.
  */
-int pvpci_dump_write(FILE *f, const struct pvpci_bdf *bdf, const char *desc, const uint8_t *cfg,
-		     unsigned len, const struct pvpci_bar *bars /* 7 entries or NULL */);
+PVPCI_API int pvpci_dump_write(FILE *f, const struct pvpci_bdf *bdf, const char *desc,
+			       const uint8_t *cfg, unsigned len,
+			       const struct pvpci_bar *bars /* 7 entries or NULL */);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef PVPCI_ERRORS_H
 #define PVPCI_ERRORS_H
 
+#include "pvpci/api.h"
+
 #define PVPCI_ERRORS(X)						\
 	X(success,         0, "success")				\
 	X(dev_not_found,  -1, "device not found")			\
@@ -21,8 +23,8 @@ enum pvpci_err {
 };
 
 /* "XEN_PCI_ERR_invalid_offset" for -2; "XEN_PCI_ERR_unknown" otherwise. */
-const char *pvpci_err_name(int err);
+PVPCI_API const char *pvpci_err_name(int err);
 /* "invalid offset or size" for -2. */
-const char *pvpci_err_str(int err);
+PVPCI_API const char *pvpci_err_str(int err);
 
 #endif

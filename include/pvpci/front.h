@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/pciif.h"
 #include "pvpci/transport.h"
@@ -38,43 +39,45 @@ struct pvpci_front_opts {
 };
 
 /* Connect to a backend's local socket as domain domid (transport.h). */
-int pvpci_front_connect(const char *path, unsigned domid, const struct pvpci_front_opts *o,
-			struct pvpci_front **ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_front_connect(const char *path, unsigned domid,
+				  const struct pvpci_front_opts *o, struct pvpci_front **ret,
+				  char *errbuf, size_t errlen);
 /* Take over a connected channel (any transport); roots as the store's
  * root-N give them (domain << 8 | bus). */
-int pvpci_front_new(struct pvpci_chan *c, const uint32_t *roots, size_t nroots,
-		    const struct pvpci_front_opts *o, struct pvpci_front **ret);
-void pvpci_front_close(struct pvpci_front *f);	/* NULL is fine */
+PVPCI_API int pvpci_front_new(struct pvpci_chan *c, const uint32_t *roots, size_t nroots,
+			      const struct pvpci_front_opts *o, struct pvpci_front **ret);
+PVPCI_API void pvpci_front_close(struct pvpci_front *f);	/* NULL is fine */
 
-struct pvpci_chan *pvpci_front_chan(const struct pvpci_front *f);
-size_t pvpci_front_roots(const struct pvpci_front *f, uint32_t *ret, size_t max);
+PVPCI_API struct pvpci_chan *pvpci_front_chan(const struct pvpci_front *f);
+PVPCI_API size_t pvpci_front_roots(const struct pvpci_front *f, uint32_t *ret, size_t max);
 /* The roots to scan from now on (after the backend reconfigured). */
-void pvpci_front_set_roots(struct pvpci_front *f, const uint32_t *roots, size_t n);
+PVPCI_API void pvpci_front_set_roots(struct pvpci_front *f, const uint32_t *roots, size_t n);
 /* 0 while the backend answers; the transport's negative errno once an op
  * timed out or the backend went away (every later op then fails at once). */
-int pvpci_front_broken(const struct pvpci_front *f);
+PVPCI_API int pvpci_front_broken(const struct pvpci_front *f);
 
 /*
  * One op: *op goes to the page whole, the answer comes back whole.
  * Returns op->err; PVPCI_ERR_dev_not_found when the backend did not answer
  * in time or is gone (see pvpci_front_broken).
  */
-int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op);
+PVPCI_API int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op);
 
 /* The ops one by one.  Each returns the op's err (PVPCI_ERR_*, or a
  * negative errno that pciback gives for enable_msix). */
-int pvpci_front_conf_read(struct pvpci_front *f, const struct pvpci_bdf *dev, int off, int size,
-			  uint32_t *ret_val);
-int pvpci_front_conf_write(struct pvpci_front *f, const struct pvpci_bdf *dev, int off, int size,
-			   uint32_t val);
-int pvpci_front_enable_msi(struct pvpci_front *f, const struct pvpci_bdf *dev, uint32_t *ret_irq);
-int pvpci_front_enable_multi_msi(struct pvpci_front *f, const struct pvpci_bdf *dev, unsigned n,
-				 uint32_t *ret_first_irq);
-int pvpci_front_disable_msi(struct pvpci_front *f, const struct pvpci_bdf *dev);
+PVPCI_API int pvpci_front_conf_read(struct pvpci_front *f, const struct pvpci_bdf *dev, int off,
+				    int size, uint32_t *ret_val);
+PVPCI_API int pvpci_front_conf_write(struct pvpci_front *f, const struct pvpci_bdf *dev, int off,
+				     int size, uint32_t val);
+PVPCI_API int pvpci_front_enable_msi(struct pvpci_front *f, const struct pvpci_bdf *dev,
+				     uint32_t *ret_irq);
+PVPCI_API int pvpci_front_enable_multi_msi(struct pvpci_front *f, const struct pvpci_bdf *dev,
+					   unsigned n, uint32_t *ret_first_irq);
+PVPCI_API int pvpci_front_disable_msi(struct pvpci_front *f, const struct pvpci_bdf *dev);
 /* entries[i].entry in; entries[i].vector out on success. */
-int pvpci_front_enable_msix(struct pvpci_front *f, const struct pvpci_bdf *dev,
-			    struct pvpci_msix_entry *entries, unsigned n);
-int pvpci_front_disable_msix(struct pvpci_front *f, const struct pvpci_bdf *dev);
+PVPCI_API int pvpci_front_enable_msix(struct pvpci_front *f, const struct pvpci_bdf *dev,
+				      struct pvpci_msix_entry *entries, unsigned n);
+PVPCI_API int pvpci_front_disable_msix(struct pvpci_front *f, const struct pvpci_bdf *dev);
 
 /*
  * The functions present, as pcifront finds them: every devfn of every
@@ -82,12 +85,13 @@ int pvpci_front_disable_msix(struct pvpci_front *f, const struct pvpci_bdf *dev)
  * Returns 0 and fills ret[0..*ret_n) (at most max), or a negative errno
  * when the backend stopped answering.
  */
-int pvpci_front_scan(struct pvpci_front *f, struct pvpci_bdf *ret, size_t max, size_t *ret_n);
+PVPCI_API int pvpci_front_scan(struct pvpci_front *f, struct pvpci_bdf *ret, size_t max,
+			       size_t *ret_n);
 /* dev's config space read dword by dword into buf (4096 bytes); *ret_size
  * is 4096 when offset 0x100 answers, else 256.  Unreadable dwords read as
  * all-ones, as on a real bus.  0 or a negative errno (backend gone). */
-int pvpci_front_read_config(struct pvpci_front *f, const struct pvpci_bdf *dev, uint8_t *buf,
-			    unsigned *ret_size);
+PVPCI_API int pvpci_front_read_config(struct pvpci_front *f, const struct pvpci_bdf *dev,
+				      uint8_t *buf, unsigned *ret_size);
 
 /*
  * AER: set (fn non-NULL) or clear XEN_PCIB_AERHANDLER and the handler.
@@ -96,7 +100,7 @@ int pvpci_front_read_config(struct pvpci_front *f, const struct pvpci_bdf *dev, 
  * came, a negative errno when the backend went away.  pvpci_front_op
  * answers one that arrives while it waits too.
  */
-void pvpci_front_set_aer_handler(struct pvpci_front *f, pvpci_front_aer_fn fn, void *ctx);
-int pvpci_front_poll(struct pvpci_front *f, int timeout_ms);
+PVPCI_API void pvpci_front_set_aer_handler(struct pvpci_front *f, pvpci_front_aer_fn fn, void *ctx);
+PVPCI_API int pvpci_front_poll(struct pvpci_front *f, int timeout_ms);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 
 #define PVPCI_CFG_SIZE		256	/* conventional config space */
@@ -86,35 +87,40 @@ struct pvpci_hostdev {
 };
 
 /* The backends compiled in, NULL-terminated. */
-extern const struct pvpci_hostdev_ops *const pvpci_hostdev_backends[];
+PVPCI_API extern const struct pvpci_hostdev_ops *const pvpci_hostdev_backends[];
 
 /*
  * Open a host from a spec ("sim:PATH", "sysfs", "sysfs:/tmp/root",
  * "sysfs:,writes=1", "shadow:sysfs", ...).  On failure *ret is untouched
  * and, when errbuf is given, a message saying why is written to it.
  */
-int pvpci_host_open(const char *spec, struct pvpci_host **ret, char *errbuf, size_t errlen);
-void pvpci_host_close(struct pvpci_host *h);	/* NULL is fine */
-int pvpci_host_list(struct pvpci_host *h, struct pvpci_bdf *ret, size_t max, size_t *ret_n);
-const char *pvpci_host_errmsg(const struct pvpci_host *h);
+PVPCI_API int pvpci_host_open(const char *spec, struct pvpci_host **ret, char *errbuf,
+			      size_t errlen);
+PVPCI_API void pvpci_host_close(struct pvpci_host *h);	/* NULL is fine */
+PVPCI_API int pvpci_host_list(struct pvpci_host *h, struct pvpci_bdf *ret, size_t max,
+			      size_t *ret_n);
+PVPCI_API const char *pvpci_host_errmsg(const struct pvpci_host *h);
 
-int pvpci_hostdev_open(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_hostdev **ret);
-void pvpci_hostdev_close(struct pvpci_hostdev *d);	/* NULL is fine */
+PVPCI_API int pvpci_hostdev_open(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+				 struct pvpci_hostdev **ret);
+PVPCI_API void pvpci_hostdev_close(struct pvpci_hostdev *d);	/* NULL is fine */
 
 /* Checked accesses: -EINVAL for a bad size, misalignment or offset past cfg_size. */
-int pvpci_hostdev_read(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t *ret_val);
-int pvpci_hostdev_write(struct pvpci_hostdev *d, unsigned off, unsigned size, uint32_t val);
-int pvpci_hostdev_reset(struct pvpci_hostdev *d);
-int pvpci_hostdev_bar_info(struct pvpci_hostdev *d, unsigned bar, struct pvpci_bar *ret);
-int pvpci_hostdev_set_decode(struct pvpci_hostdev *d, bool on);
+PVPCI_API int pvpci_hostdev_read(struct pvpci_hostdev *d, unsigned off, unsigned size,
+				 uint32_t *ret_val);
+PVPCI_API int pvpci_hostdev_write(struct pvpci_hostdev *d, unsigned off, unsigned size,
+				  uint32_t val);
+PVPCI_API int pvpci_hostdev_reset(struct pvpci_hostdev *d);
+PVPCI_API int pvpci_hostdev_bar_info(struct pvpci_hostdev *d, unsigned bar, struct pvpci_bar *ret);
+PVPCI_API int pvpci_hostdev_set_decode(struct pvpci_hostdev *d, bool on);
 /* Read the whole config space (cfg_size bytes) into buf. */
-int pvpci_hostdev_read_all(struct pvpci_hostdev *d, uint8_t *buf);
-const char *pvpci_hostdev_errmsg(const struct pvpci_hostdev *d);
+PVPCI_API int pvpci_hostdev_read_all(struct pvpci_hostdev *d, uint8_t *buf);
+PVPCI_API const char *pvpci_hostdev_errmsg(const struct pvpci_hostdev *d);
 
 /* For backends: record why the last call failed (printf-style). */
-void pvpci_host_set_err(struct pvpci_host *h, const char *fmt, ...)
+PVPCI_API void pvpci_host_set_err(struct pvpci_host *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void pvpci_hostdev_set_err(struct pvpci_hostdev *d, const char *fmt, ...)
+PVPCI_API void pvpci_hostdev_set_err(struct pvpci_hostdev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Validation shared by the wrappers and the engine: size 1/2/4, aligned, inside limit. */

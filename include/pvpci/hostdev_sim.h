@@ -49,9 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/hostdev.h"
 
-extern const struct pvpci_hostdev_ops pvpci_hostdev_sim_ops;
+PVPCI_API extern const struct pvpci_hostdev_ops pvpci_hostdev_sim_ops;
 
 /*
  * One write that reached a sim device: offset, size, the value written,
@@ -77,27 +78,27 @@ struct pvpci_sim_write {
  * *ret is a host as pvpci_host_open gives (close it with
  * pvpci_host_close); on failure *ret is untouched and errbuf says why.
  */
-int pvpci_sim_host_from_text(const char *text, size_t len, struct pvpci_host **ret, char *errbuf,
-			     size_t errlen);
+PVPCI_API int pvpci_sim_host_from_text(const char *text, size_t len, struct pvpci_host **ret,
+				       char *errbuf, size_t errlen);
 
 /*
  * The writes logged so far, oldest first.  *ret points into the device and
  * stays valid until its next write, pvpci_sim_log_clear or close.  Returns
  * the count (0, with *ret NULL, for a device that is not a sim one).
  */
-size_t pvpci_sim_log(struct pvpci_hostdev *d, const struct pvpci_sim_write **ret);
-void pvpci_sim_log_clear(struct pvpci_hostdev *d);
+PVPCI_API size_t pvpci_sim_log(struct pvpci_hostdev *d, const struct pvpci_sim_write **ret);
+PVPCI_API void pvpci_sim_log_clear(struct pvpci_hostdev *d);
 /* Writes dropped from a full log since it was last cleared. */
-unsigned long pvpci_sim_log_dropped(const struct pvpci_hostdev *d);
+PVPCI_API unsigned long pvpci_sim_log_dropped(const struct pvpci_hostdev *d);
 
 /* Resets done since open (pvpci_hostdev_reset). */
-unsigned pvpci_sim_resets(const struct pvpci_hostdev *d);
+PVPCI_API unsigned pvpci_sim_resets(const struct pvpci_hostdev *d);
 
 /*
  * The current config image (cfg_size bytes), read without counting as an
  * access.  Owned by the device; valid until close.  NULL when d is not a
  * sim device.
  */
-const uint8_t *pvpci_sim_image(const struct pvpci_hostdev *d);
+PVPCI_API const uint8_t *pvpci_sim_image(const struct pvpci_hostdev *d);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/errors.h"
 #include "pvpci/topology.h"
@@ -49,7 +50,7 @@ enum pvpci_xen_pci_op {
 };
 
 /* "conf_read" for 0; NULL for an unknown command. */
-const char *pvpci_op_name(uint32_t cmd);
+PVPCI_API const char *pvpci_op_name(uint32_t cmd);
 
 #define PVPCI_SH_INFO_MAX_VEC	128
 
@@ -116,10 +117,11 @@ struct pvpci_irq_ops {
 
 /* The local allocator: numbers base .. base + count - 1, lowest free first. */
 struct pvpci_irq_local;
-extern const struct pvpci_irq_ops pvpci_irq_local_ops;	/* ctx: a struct pvpci_irq_local */
-int pvpci_irq_local_new(uint32_t base, unsigned count, struct pvpci_irq_local **ret);
-void pvpci_irq_local_free(struct pvpci_irq_local *a);	/* NULL is fine */
-unsigned pvpci_irq_local_in_use(const struct pvpci_irq_local *a);
+/* ctx: a struct pvpci_irq_local */
+PVPCI_API extern const struct pvpci_irq_ops pvpci_irq_local_ops;
+PVPCI_API int pvpci_irq_local_new(uint32_t base, unsigned count, struct pvpci_irq_local **ret);
+PVPCI_API void pvpci_irq_local_free(struct pvpci_irq_local *a);	/* NULL is fine */
+PVPCI_API unsigned pvpci_irq_local_in_use(const struct pvpci_irq_local *a);
 
 /*
  * The functions exported to one frontend and the ops on them.  Owns the
@@ -143,22 +145,23 @@ struct pvpci_pciif_cfg {
 	struct pvpci_ratelimit *log_limit;
 };
 
-int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);
+PVPCI_API int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);
 /* Unexports everything (as pvpci_pciif_unexport) and frees p.  NULL is fine. */
-void pvpci_pciif_free(struct pvpci_pciif *p);
-const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p);
+PVPCI_API void pvpci_pciif_free(struct pvpci_pciif *p);
+PVPCI_API const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p);
 
 /*
  * Export host function host, whose guest view is cs (not owned; must stay
  * until unexported), at vslot (vpci; PVPCI_VSLOT_ANY to choose).  Errors
  * as pvpci_topo_add, with a message in errbuf.
  */
-int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *host, int vslot,
-		       struct pvpci_cs *cs, struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *host, int vslot,
+				 struct pvpci_cs *cs, struct pvpci_bdf *ret_guest, char *errbuf,
+				 size_t errlen);
 /* Disable MSI / MSI-X the ops enabled, give their interrupts back, drop
  * an AER request posted for host and forget host.  -ENOENT when it was not
  * exported. */
-int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
+PVPCI_API int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
 
 /*
  * One op, already copied out of the shared page: look the device up by
@@ -167,7 +170,7 @@ int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
  * a successful enable_msix, msix_entries[0..value_in).vector.  Never reads
  * anything but *op.
  */
-void pvpci_pciif_do_op(struct pvpci_pciif *p, struct pvpci_op *op);
+PVPCI_API void pvpci_pciif_do_op(struct pvpci_pciif *p, struct pvpci_op *op);
 
 /*
  * The backend's half of the shared page, for the transport's event loop:
@@ -178,7 +181,7 @@ void pvpci_pciif_do_op(struct pvpci_pciif *p, struct pvpci_op *op);
  * when an op was answered (the caller notifies the frontend), 0 when none
  * was waiting.
  */
-int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
+PVPCI_API int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
 
 /* ---- AER, started by the backend (pciback's common_process) ---- */
 
@@ -199,16 +202,17 @@ enum { PVPCI_PCI_ERS_RESULT_NONE = 1, PVPCI_PCI_ERS_RESULT_CAN_RECOVER = 2,
  * -EOPNOTSUPP (the frontend did not set XEN_PCIB_AERHANDLER: pciback
  * would kill the guest) or -EBUSY (one is already in flight).
  */
-int pvpci_pciif_aer_post(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh,
-			 const struct pvpci_bdf *host, uint32_t cmd, int32_t err);
+PVPCI_API int pvpci_pciif_aer_post(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh,
+				   const struct pvpci_bdf *host, uint32_t cmd, int32_t err);
 /*
  * 1 when the frontend has answered (cleared XEN_PCIB_active): *ret is its
  * result, validated against what the command allows (anything else counts
  * as PVPCI_PCI_ERS_RESULT_DISCONNECT, with a warning); 0 while it has not.
  * Only the err field is read back; the rest of aer_op is the backend's.
  */
-int pvpci_pciif_aer_poll(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh, int32_t *ret);
+PVPCI_API int pvpci_pciif_aer_poll(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh,
+				   int32_t *ret);
 /* No answer in time: clear XEN_PCIB_active, result NONE (as pciback). */
-void pvpci_pciif_aer_cancel(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
+PVPCI_API void pvpci_pciif_aer_cancel(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh);
 
 #endif

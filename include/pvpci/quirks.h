@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 
 struct pvpci_cs;
@@ -62,12 +63,12 @@ struct pvpci_quirks;
  * returns -EINVAL (errbuf: "line N: why"), -E2BIG (a limit) or -ENOMEM,
  * and *ret is untouched.  An empty text gives an empty set.
  */
-int pvpci_quirks_parse(const char *text, size_t len, struct pvpci_quirks **ret, char *errbuf,
-		       size_t errlen);
-void pvpci_quirks_free(struct pvpci_quirks *q);	/* NULL is fine */
+PVPCI_API int pvpci_quirks_parse(const char *text, size_t len, struct pvpci_quirks **ret,
+				 char *errbuf, size_t errlen);
+PVPCI_API void pvpci_quirks_free(struct pvpci_quirks *q);	/* NULL is fine */
 
 /* Fields parsed, over every line. */
-size_t pvpci_quirks_count(const struct pvpci_quirks *q);
+PVPCI_API size_t pvpci_quirks_count(const struct pvpci_quirks *q);
 
 /*
  * Add the fields of every quirk that matches cs's host function (its
@@ -78,7 +79,7 @@ size_t pvpci_quirks_count(const struct pvpci_quirks *q);
  * a register of the engine, or another quirk that matches too), -EINVAL
  * (past the function's config space) or -ENOMEM.
  */
-int pvpci_quirks_apply(const struct pvpci_quirks *q, struct pvpci_cs *cs, char *errbuf,
-		       size_t errlen);
+PVPCI_API int pvpci_quirks_apply(const struct pvpci_quirks *q, struct pvpci_cs *cs, char *errbuf,
+				 size_t errlen);
 
 #endif

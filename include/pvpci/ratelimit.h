@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 
+#include "pvpci/api.h"
+
 #define PVPCI_RATELIMIT_BURST		10	/* as Linux's DEFAULT_RATELIMIT_BURST */
 #define PVPCI_RATELIMIT_INTERVAL_MS	5000	/* DEFAULT_RATELIMIT_INTERVAL */
 
@@ -38,14 +40,14 @@ struct pvpci_ratelimit {
 };
 
 /* cfg NULL: the defaults.  who: "domain 3", "unidentified clients". */
-void pvpci_ratelimit_init(struct pvpci_ratelimit *rl, const struct pvpci_ratelimit_cfg *cfg,
-			  const char *who);
+PVPCI_API void pvpci_ratelimit_init(struct pvpci_ratelimit *rl,
+				    const struct pvpci_ratelimit_cfg *cfg, const char *who);
 
 /*
  * Whether one more message of this source may go out now.  When it may
  * and the interval before dropped some, *ret_missed says how many (the
  * caller says so first); else *ret_missed is 0.
  */
-bool pvpci_ratelimit_pass(struct pvpci_ratelimit *rl, unsigned long *ret_missed);
+PVPCI_API bool pvpci_ratelimit_pass(struct pvpci_ratelimit *rl, unsigned long *ret_missed);
 
 #endif

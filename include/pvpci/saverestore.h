@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/confspace.h"
 #include "pvpci/hostdev.h"
@@ -85,8 +86,8 @@ struct pvpci_sr_opts {
  * (-EOPNOTSUPP), as are functions that do not answer (-ENODEV).  On
  * failure *ret is untouched and errbuf says why.
  */
-int pvpci_sr_save(struct pvpci_hostdev *hd, struct pvpci_sr_state *ret, char *errbuf,
-		  size_t errlen);
+PVPCI_API int pvpci_sr_save(struct pvpci_hostdev *hd, struct pvpci_sr_state *ret, char *errbuf,
+			    size_t errlen);
 
 /*
  * Put hd in D0 through its PM capability's PMCSR when it is in D1-D3hot,
@@ -94,8 +95,8 @@ int pvpci_sr_save(struct pvpci_hostdev *hd, struct pvpci_sr_state *ret, char *er
  * capability, so cannot be anywhere else); -EIO when it stays out of D0.
  * *ret_from (may be NULL) gets the state it was in (0-3).
  */
-int pvpci_sr_set_d0(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, unsigned *ret_from,
-		    char *errbuf, size_t errlen);
+PVPCI_API int pvpci_sr_set_d0(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts,
+			      unsigned *ret_from, char *errbuf, size_t errlen);
 
 /*
  * Function reset through the host device, as opts->reset asks.  Returns 0
@@ -103,8 +104,8 @@ int pvpci_sr_set_d0(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, 
  * going on: ret_done says which), -EOPNOTSUPP when none is available and
  * one is required, or the host's error.
  */
-int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, bool *ret_done,
-		   char *errbuf, size_t errlen);
+PVPCI_API int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts,
+			     bool *ret_done, char *errbuf, size_t errlen);
 
 /*
  * Give hd back the state st: check that st is hd's (address, IDs and the
@@ -114,8 +115,8 @@ int pvpci_sr_reset(struct pvpci_hostdev *hd, const struct pvpci_sr_opts *opts, b
  * have died with them on), then write the registers with memory and I/O
  * decode off, and Command (decode as it was, SERR/PERR as saved) last.
  */
-int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
-		     const struct pvpci_sr_opts *opts, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
+			       const struct pvpci_sr_opts *opts, char *errbuf, size_t errlen);
 
 /*
  * The text form of st into buf (len bytes, NUL-terminated when it fits).
@@ -123,14 +124,14 @@ int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
  * less than len; PVPCI_SR_TEXT_MAX always suffices), or -EINVAL for a
  * state no parse could have given.
  */
-int pvpci_sr_format(const struct pvpci_sr_state *st, char *buf, size_t len);
+PVPCI_API int pvpci_sr_format(const struct pvpci_sr_state *st, char *buf, size_t len);
 
 /*
  * Read the text form (len bytes, need not be NUL-terminated).  Returns 0,
  * -EBADMSG for a corrupt text (errbuf: "line N: why") or -EPROTONOSUPPORT
  * for a version this reader does not know; *ret untouched on failure.
  */
-int pvpci_sr_parse(const char *text, size_t len, struct pvpci_sr_state *ret, char *errbuf,
-		   size_t errlen);
+PVPCI_API int pvpci_sr_parse(const char *text, size_t len, struct pvpci_sr_state *ret, char *errbuf,
+			     size_t errlen);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 #include "pvpci/saverestore.h"
 
@@ -20,18 +21,19 @@
 #define PVPCI_STATEFILE_MAX	65536	/* bigger is corrupt: a state is ~1 KiB */
 
 /* dir if not NULL, else $PVPCI_STATE_DIR if set and not empty, else the default. */
-const char *pvpci_statefile_dir(const char *dir);
+PVPCI_API const char *pvpci_statefile_dir(const char *dir);
 
 /* DIR/<bdf>.state into buf; -ENAMETOOLONG when it does not fit. */
-int pvpci_statefile_path(const char *dir, const struct pvpci_bdf *bdf, char *buf, size_t len);
+PVPCI_API int pvpci_statefile_path(const char *dir, const struct pvpci_bdf *bdf, char *buf,
+				   size_t len);
 
 /*
  * Write st as st->bdf's file, replacing any older one atomically.  The
  * directory is created (mode 0700) when missing; its parent must exist.
  * Returns 0 or a negative errno with errbuf saying what failed.
  */
-int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
-			 size_t errlen);
+PVPCI_API int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
+				   size_t errlen);
 
 /*
  * Read bdf's file into *ret.  -ENOENT when there is none; -EBADMSG when it
@@ -41,20 +43,20 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
  * pvpci does not read (left in place for the pvpci that wrote it).  *ret
  * is untouched on failure.
  */
-int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pvpci_sr_state *ret,
-			 char *errbuf, size_t errlen);
+PVPCI_API int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf,
+				   struct pvpci_sr_state *ret, char *errbuf, size_t errlen);
 
 /* Remove bdf's file; 0 when there was none. */
-int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *errbuf,
-			   size_t errlen);
+PVPCI_API int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *errbuf,
+				     size_t errlen);
 
 /*
  * The functions that have a file in dir (names <bdf>.state; anything else
  * is not looked at), sorted, at most max of them into ret; *ret_n is how
  * many there are.  A missing directory has none.  0 or a negative errno.
  */
-int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max, size_t *ret_n,
-			 char *errbuf, size_t errlen);
+PVPCI_API int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max,
+				   size_t *ret_n, char *errbuf, size_t errlen);
 
 /*
  * Remove the temporary files of saves that died before their rename
@@ -63,6 +65,6 @@ int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max, siz
  * Those of a live process are another saver's, left alone.  Returns how
  * many were removed, or a negative errno.
  */
-int pvpci_statefile_sweep(const char *dir, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_statefile_sweep(const char *dir, char *errbuf, size_t errlen);
 
 #endif

@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pvpci/api.h"
+
 struct pvpci_store;
 
 /* What unprivileged domains may use, and what any connection may queue.
@@ -41,7 +43,7 @@ struct pvpci_store_limits {
 	size_t out_max;			/* bytes queued to one connection (8 MiB, 72 KiB at
 					 * least): then it is dropped */
 };
-void pvpci_store_default_limits(struct pvpci_store_limits *l);
+PVPCI_API void pvpci_store_default_limits(struct pvpci_store_limits *l);
 
 struct pvpci_store_cfg {
 	const char *socket_path;	/* dom0's socket; replaced when it exists */
@@ -53,25 +55,26 @@ struct pvpci_store_cfg {
 };
 
 /* Bind the main socket (and make domain_dir when missing) and serve. */
-int pvpci_store_new(const struct pvpci_store_cfg *cfg, struct pvpci_store **ret, char *errbuf,
-		    size_t errlen);
+PVPCI_API int pvpci_store_new(const struct pvpci_store_cfg *cfg, struct pvpci_store **ret,
+			      char *errbuf, size_t errlen);
 /* Close every connection, remove the sockets (and domain_dir when we made
  * it), free s.  NULL is fine. */
-void pvpci_store_free(struct pvpci_store *s);
+PVPCI_API void pvpci_store_free(struct pvpci_store *s);
 
 /*
  * The event loop: an fd readable when there is work, one round of work
  * (never blocks), and run: wait up to timeout_ms (-1: forever) for work
  * and do it.  Return 0 or a negative errno.
  */
-int pvpci_store_fd(const struct pvpci_store *s);
-int pvpci_store_dispatch(struct pvpci_store *s);
-int pvpci_store_run(struct pvpci_store *s, int timeout_ms);
+PVPCI_API int pvpci_store_fd(const struct pvpci_store *s);
+PVPCI_API int pvpci_store_dispatch(struct pvpci_store *s);
+PVPCI_API int pvpci_store_run(struct pvpci_store *s, int timeout_ms);
 
 /* Connections now, all sockets. */
-size_t pvpci_store_nconns(const struct pvpci_store *s);
+PVPCI_API size_t pvpci_store_nconns(const struct pvpci_store *s);
 /* Where domain domid's socket is (it exists while the domain is
  * introduced): into buf; -ENAMETOOLONG when it does not fit. */
-int pvpci_store_domain_socket(const struct pvpci_store *s, unsigned domid, char *buf, size_t len);
+PVPCI_API int pvpci_store_domain_socket(const struct pvpci_store *s, unsigned domid, char *buf,
+					size_t len);
 
 #endif

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 
 struct xs_handle;
@@ -60,7 +61,8 @@ struct pvpci_pci_spec {
 };
 
 /* 0, or -EINVAL with *ret untouched and errbuf saying why. */
-int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf,
+				   size_t errlen);
 
 /*
  * Where a function is seized and given back.  "none" (the default): the
@@ -76,18 +78,19 @@ struct pvpci_ts_host {
 	char root[256];
 };
 
-int pvpci_ts_host_parse(const char *spec, struct pvpci_ts_host *ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_host_parse(const char *spec, struct pvpci_ts_host *ret, char *errbuf,
+				  size_t errlen);
 
 /* Seize bdf for pci-stub.  ret_driver_path: the canonical path of the
  * driver it was bound to, "" when none or a stub already.  On failure the
  * function is left bound as it was, as far as sysfs lets us. */
-int pvpci_ts_sysfs_seize(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
-			 char *ret_driver_path, size_t len, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_sysfs_seize(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
+				   char *ret_driver_path, size_t len, char *errbuf, size_t errlen);
 /* Unbind bdf from its stub (a function some other driver took meanwhile
  * is left alone), clear driver_override, and when rebind_to is a driver
  * directory under ROOT, bind it there. */
-int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
-			   const char *rebind_to, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
+				     const char *rebind_to, char *errbuf, size_t errlen);
 
 struct pvpci_ts_opts {
 	int timeout_ms;		/* each wait on the backend or frontend; 0: PVPCI_TS_TIMEOUT_MS */
@@ -102,15 +105,17 @@ struct pvpci_ts_opts {
  * its node, with name when given.  1 when it was assignable already
  * (nothing done), 0 when added, or a negative errno.
  */
-int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
-			    const struct pvpci_bdf *bdf, const char *name, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
+				      const struct pvpci_bdf *bdf, const char *name, char *errbuf,
+				      size_t errlen);
 /*
  * pci-assignable-remove: -ENOENT when not assignable, -EBUSY while a
  * domain has it; else give it back (h) to the driver it was taken from
  * when rebind, and remove its node.
  */
-int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_host *h,
-			       const struct pvpci_bdf *bdf, bool rebind, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_host *h,
+					 const struct pvpci_bdf *bdf, bool rebind, char *errbuf,
+					 size_t errlen);
 
 struct pvpci_ts_assignable {
 	struct pvpci_bdf bdf;
@@ -118,8 +123,8 @@ struct pvpci_ts_assignable {
 };
 
 /* pci-assignable-list: the functions that have a node and no domain, by address. */
-int pvpci_ts_assignable_list(struct xs_handle *xs, struct pvpci_ts_assignable *ret, size_t max,
-			     size_t *ret_n, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_assignable_list(struct xs_handle *xs, struct pvpci_ts_assignable *ret,
+				       size_t max, size_t *ret_n, char *errbuf, size_t errlen);
 
 /*
  * pci-attach: the function must be assignable (or spec->seize) and no
@@ -128,16 +133,17 @@ int pvpci_ts_assignable_list(struct xs_handle *xs, struct pvpci_ts_assignable *r
  * back at 4).  -ETIMEDOUT, or -EPIPE when the backend closed, after
  * removing everything it wrote.
  */
-int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci_spec *spec,
-		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_attach(struct xs_handle *xs, unsigned domid,
+			      const struct pvpci_pci_spec *spec, const struct pvpci_ts_opts *o,
+			      char *errbuf, size_t errlen);
 /*
  * pci-detach: -ENOENT when domid does not have it.  Returns once the
  * frontend let it go and the entry is removed.  When the backend is not
  * Connected or does not come back to it in time: the entry restored and
  * -ETIMEDOUT (-EPIPE when it closed), or with o->force removed anyway.
  */
-int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf *bdf,
-		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf *bdf,
+			      const struct pvpci_ts_opts *o, char *errbuf, size_t errlen);
 
 /*
  * What xl create does to the store for a domain, for machines without a
@@ -146,8 +152,8 @@ int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf
  * /local/domain/<domid> (perms n0 r<domid>) with name (NULL: "Domain-N")
  * and device/ under it.  0 or a negative errno.
  */
-int pvpci_ts_domain_introduce(struct xs_handle *xs, unsigned domid, const char *name,
-			      char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_domain_introduce(struct xs_handle *xs, unsigned domid, const char *name,
+					char *errbuf, size_t errlen);
 
 struct pvpci_ts_dev {
 	struct pvpci_bdf bdf;	/* dev-N */
@@ -155,8 +161,8 @@ struct pvpci_ts_dev {
 };
 
 /* pci-list: domid's entries in order; *ret_n 0 when it has no PCI device. */
-int pvpci_ts_list(struct xs_handle *xs, unsigned domid, struct pvpci_ts_dev *ret, size_t max,
-		  size_t *ret_n, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_ts_list(struct xs_handle *xs, unsigned domid, struct pvpci_ts_dev *ret,
+			    size_t max, size_t *ret_n, char *errbuf, size_t errlen);
 
 /*
  * Detach's second transaction, as libxl_pci.c writes it: entry i of num
@@ -165,6 +171,7 @@ int pvpci_ts_list(struct xs_handle *xs, unsigned domid, struct pvpci_ts_dev *ret
  * always; vdev, opts, vdevfn, name when present), num_devs num - 1.
  * t is an open transaction (xs_transaction_t).  0 or a negative errno.
  */
-int pvpci_ts_remove_entry(struct xs_handle *xs, uint32_t t, const char *be, int i, int num);
+PVPCI_API int pvpci_ts_remove_entry(struct xs_handle *xs, uint32_t t, const char *be, int i,
+				    int num);
 
 #endif

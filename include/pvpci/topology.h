@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "pvpci/api.h"
 #include "pvpci/bdf.h"
 
 enum pvpci_topo_mode {
@@ -27,12 +28,12 @@ enum pvpci_topo_mode {
 struct pvpci_topo;
 
 /* "passthrough" / "vpci" <-> mode; -EINVAL for anything else. */
-int pvpci_topo_mode_parse(const char *s, enum pvpci_topo_mode *ret);
-const char *pvpci_topo_mode_name(enum pvpci_topo_mode m);
+PVPCI_API int pvpci_topo_mode_parse(const char *s, enum pvpci_topo_mode *ret);
+PVPCI_API const char *pvpci_topo_mode_name(enum pvpci_topo_mode m);
 
-int pvpci_topo_new(enum pvpci_topo_mode mode, struct pvpci_topo **ret);
-void pvpci_topo_free(struct pvpci_topo *t);	/* NULL is fine; does not free the dev pointers */
-enum pvpci_topo_mode pvpci_topo_mode(const struct pvpci_topo *t);
+PVPCI_API int pvpci_topo_new(enum pvpci_topo_mode mode, struct pvpci_topo **ret);
+PVPCI_API void pvpci_topo_free(struct pvpci_topo *t);
+PVPCI_API enum pvpci_topo_mode pvpci_topo_mode(const struct pvpci_topo *t);
 
 /*
  * Export host at vslot (vpci only; PVPCI_VSLOT_ANY to choose).  Fills
@@ -40,25 +41,26 @@ enum pvpci_topo_mode pvpci_topo_mode(const struct pvpci_topo *t);
  * exported), -ENOSPC (the virtual bus is full, or vslot taken by another
  * physical slot), -EINVAL (vslot out of range or given in passthrough mode).
  */
-int pvpci_topo_add(struct pvpci_topo *t, const struct pvpci_bdf *host, int vslot, void *dev,
-		   struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_topo_add(struct pvpci_topo *t, const struct pvpci_bdf *host, int vslot,
+			     void *dev, struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
 /* Forget host; returns its dev pointer, or NULL when it was not exported. */
-void *pvpci_topo_remove(struct pvpci_topo *t, const struct pvpci_bdf *host);
+PVPCI_API void *pvpci_topo_remove(struct pvpci_topo *t, const struct pvpci_bdf *host);
 
 /* The dev pointer at a guest address (as the protocol carries it:
  * domain, bus, devfn), or NULL.  Out-of-range values find nothing. */
-void *pvpci_topo_lookup(const struct pvpci_topo *t, uint32_t domain, uint32_t bus, uint32_t devfn);
+PVPCI_API void *pvpci_topo_lookup(const struct pvpci_topo *t, uint32_t domain, uint32_t bus,
+				  uint32_t devfn);
 /* Host BDF -> guest BDF; -ENOENT when not exported. */
-int pvpci_topo_guest_of(const struct pvpci_topo *t, const struct pvpci_bdf *host,
-			struct pvpci_bdf *ret_guest);
+PVPCI_API int pvpci_topo_guest_of(const struct pvpci_topo *t, const struct pvpci_bdf *host,
+				  struct pvpci_bdf *ret_guest);
 
 /* Exported functions in guest address order. */
-size_t pvpci_topo_count(const struct pvpci_topo *t);
-int pvpci_topo_get(const struct pvpci_topo *t, size_t i, struct pvpci_bdf *ret_host,
-		   struct pvpci_bdf *ret_guest, void **ret_dev);
+PVPCI_API size_t pvpci_topo_count(const struct pvpci_topo *t);
+PVPCI_API int pvpci_topo_get(const struct pvpci_topo *t, size_t i, struct pvpci_bdf *ret_host,
+			     struct pvpci_bdf *ret_guest, void **ret_dev);
 
 /* Root buses the frontend scans, ascending (domain << 8 | bus each);
  * returns how many (at most max are written). */
-size_t pvpci_topo_roots(const struct pvpci_topo *t, uint32_t *ret, size_t max);
+PVPCI_API size_t pvpci_topo_roots(const struct pvpci_topo *t, uint32_t *ret, size_t max);
 
 #endif

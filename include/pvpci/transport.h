@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/pciif.h"
 
 struct pvpci_chan;
@@ -93,17 +94,18 @@ struct pvpci_local_welcome {
  * zeroed and *ret_welcome (may be NULL) holds the answer.  A refusal by
  * the backend returns its status with its message in errbuf.
  */
-int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct pvpci_chan **ret,
-			struct pvpci_local_welcome *ret_welcome, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms,
+				  struct pvpci_chan **ret, struct pvpci_local_welcome *ret_welcome,
+				  char *errbuf, size_t errlen);
 
 /*
  * Backend: listen on a Unix seqpacket socket at path (an existing socket
  * file is replaced); returns the listening fd or a negative errno.
  */
-int pvpci_local_listen(const char *path, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_local_listen(const char *path, char *errbuf, size_t errlen);
 /* Accept one connection (nonblocking, close-on-exec); the fd or -errno
  * (-EAGAIN when none is waiting). */
-int pvpci_local_accept(int listen_fd);
+PVPCI_API int pvpci_local_accept(int listen_fd);
 /*
  * Backend: take the frontend's hello on a connection that became
  * readable, without blocking: validates the page (a memfd of at least one
@@ -114,9 +116,10 @@ int pvpci_local_accept(int listen_fd);
  * nothing yet; any other error: a message in errbuf, conn_fd still the
  * caller's (answer with pvpci_local_refuse, then close it).
  */
-int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf,
+				    size_t errlen);
 /* Backend: send the answer (never blocks; a frontend that does not read
  * it loses it).  0 or a negative errno. */
-int pvpci_local_answer(int conn_fd, const struct pvpci_local_welcome *w);
+PVPCI_API int pvpci_local_answer(int conn_fd, const struct pvpci_local_welcome *w);
 
 #endif

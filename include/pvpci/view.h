@@ -8,21 +8,22 @@
 
 #include <stdio.h>
 
+#include "pvpci/api.h"
 #include "pvpci/confspace.h"
 
 /* The guest's view read through the engine, in `lspci -xxxx` text.
  * Returns 0 or a negative errno. */
-int pvpci_view_lspci(FILE *f, struct pvpci_cs *cs, const char *desc);
+PVPCI_API int pvpci_view_lspci(FILE *f, struct pvpci_cs *cs, const char *desc);
 
 /* Every register and every run of unhandled bytes with host value, guest
  * value and policy, and the capability chain with what stays visible. */
-int pvpci_view_table(FILE *f, struct pvpci_cs *cs, const char *desc);
+PVPCI_API int pvpci_view_table(FILE *f, struct pvpci_cs *cs, const char *desc);
 
 /*
  * "Ethernet controller: Red Hat, Inc. Virtio network device (rev 01)"
  * from the IDs in cfg, with names from pci.ids through libpci where it is
  * built in, else numbers.  Returns buf.
  */
-char *pvpci_describe(const uint8_t *cfg, char *buf, size_t len);
+PVPCI_API char *pvpci_describe(const uint8_t *cfg, char *buf, size_t len);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvpci/api.h"
 #include "pvpci/backend.h"
 #include "pvpci/front.h"
 
@@ -37,7 +38,7 @@ enum pvpci_xb_state {
 };
 
 /* "Connected" for 4; "?" for anything else. */
-const char *pvpci_xb_state_name(int state);
+PVPCI_API const char *pvpci_xb_state_name(int state);
 
 #define PVPCI_XB_BACKEND_ROOT	"/local/domain/0/backend/pci"
 #define PVPCI_XB_BDF_FMT	"%04x:%02x:%02x.%01x"	/* dev-N, key-N (libxl's PCI_BDF) */
@@ -50,20 +51,21 @@ const char *pvpci_xb_state_name(int state);
  * the nodes of its --hide list itself at start.
  */
 #define PVPCI_XB_ASSIGNABLE_ROOT	"/libxl/pci"
-void pvpci_xb_assignable_path(const struct pvpci_bdf *bdf, char *buf, size_t len);
+PVPCI_API void pvpci_xb_assignable_path(const struct pvpci_bdf *bdf, char *buf, size_t len);
 
 /* The two directories of domid's PCI device. */
-void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len);
-void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len);
+PVPCI_API void pvpci_xb_backend_path(unsigned domid, char *buf, size_t len);
+PVPCI_API void pvpci_xb_frontend_path(unsigned domid, char *buf, size_t len);
 
 /* dir/key, malloc'd, or NULL (errno set) when absent. */
-char *pvpci_xb_read(struct xs_handle *xs, const char *dir, const char *key);
+PVPCI_API char *pvpci_xb_read(struct xs_handle *xs, const char *dir, const char *key);
 /* dir/key = the printf of fmt, in transaction t (0: none); false with
  * errno set when the store refuses. */
-bool pvpci_xb_printf(struct xs_handle *xs, uint32_t t, const char *dir, const char *key, const char *fmt, ...)
+PVPCI_API bool pvpci_xb_printf(struct xs_handle *xs, uint32_t t, const char *dir, const char *key,
+			       const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* dir/state, PVPCI_XB_Unknown when absent or not a number. */
-int pvpci_xb_read_state(struct xs_handle *xs, const char *dir);
+PVPCI_API int pvpci_xb_read_state(struct xs_handle *xs, const char *dir);
 
 /*
  * The backend's xenbus driver: watches the backend directories of PCI
@@ -80,14 +82,14 @@ int pvpci_xb_read_state(struct xs_handle *xs, const char *dir);
  */
 struct pvpci_xbback;
 
-int pvpci_xbback_new(struct xs_handle *xs, struct pvpci_backend *b,
-		     void (*log)(void *ctx, int level, const char *msg), void *log_ctx,
-		     struct pvpci_xbback **ret, char *errbuf, size_t errlen);
-void pvpci_xbback_free(struct pvpci_xbback *x);	/* NULL is fine */
+PVPCI_API int pvpci_xbback_new(struct xs_handle *xs, struct pvpci_backend *b,
+			       void (*log)(void *ctx, int level, const char *msg), void *log_ctx,
+			       struct pvpci_xbback **ret, char *errbuf, size_t errlen);
+PVPCI_API void pvpci_xbback_free(struct pvpci_xbback *x);	/* NULL is fine */
 /* The store's fd (readable when a watch fired) and the work it brings;
  * never blocks.  0 or a negative errno (the store went away). */
-int pvpci_xbback_fd(const struct pvpci_xbback *x);
-int pvpci_xbback_dispatch(struct pvpci_xbback *x);
+PVPCI_API int pvpci_xbback_fd(const struct pvpci_xbback *x);
+PVPCI_API int pvpci_xbback_dispatch(struct pvpci_xbback *x);
 
 /*
  * The frontend's xenbus driver, as pcifront: when a frontend before it
@@ -103,30 +105,30 @@ int pvpci_xbback_dispatch(struct pvpci_xbback *x);
  */
 struct pvpci_xbfront;
 
-int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
-		       const struct pvpci_front_opts *o, int timeout_ms, struct pvpci_xbfront **ret,
-		       char *errbuf, size_t errlen);
+PVPCI_API int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
+				 const struct pvpci_front_opts *o, int timeout_ms,
+				 struct pvpci_xbfront **ret, char *errbuf, size_t errlen);
 /*
  * The backend went away (its channel hung up) and may come back: wait for
  * it to say Initialised again (a restarted pvpcid picks its functions up),
  * then grant, publish and connect anew, as at open.  0, or a negative
  * errno with the frontend Closed.
  */
-int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen);
+PVPCI_API int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen);
 /* Closed in the store, the channel closed.  NULL is fine. */
-void pvpci_xbfront_close(struct pvpci_xbfront *x);
-struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x);
-int pvpci_xbfront_fd(const struct pvpci_xbfront *x);
+PVPCI_API void pvpci_xbfront_close(struct pvpci_xbfront *x);
+PVPCI_API struct pvpci_front *pvpci_xbfront_front(const struct pvpci_xbfront *x);
+PVPCI_API int pvpci_xbfront_fd(const struct pvpci_xbfront *x);
 /* Follow the backend: 1 when the frontend rescanned (devices may have
  * come or gone), 0 otherwise, -EPIPE when the backend closed, or what
  * the rescan callback returned when it failed. */
-int pvpci_xbfront_dispatch(struct pvpci_xbfront *x);
+PVPCI_API int pvpci_xbfront_dispatch(struct pvpci_xbfront *x);
 /* Called on Reconfigured once the new roots are set and before the
  * frontend says Connected, as pcifront scans before it switches state
  * (the toolstack goes on, and may take the device away, once it has):
  * whoever scans the buses does it here.  0, or a negative errno that
  * dispatch returns, the frontend left Reconfiguring. */
-void pvpci_xbfront_set_rescan(struct pvpci_xbfront *x, int (*rescan)(void *ctx, struct pvpci_front *f),
-			      void *ctx);
+PVPCI_API void pvpci_xbfront_set_rescan(struct pvpci_xbfront *x, int (*rescan)(void *ctx,
+					struct pvpci_front *f), void *ctx);
 
 #endif

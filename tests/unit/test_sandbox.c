@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pvpci/sandbox.h"
+#include "sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ASAN 1
