@@ -247,10 +247,10 @@ static struct bdev *bdev_find(struct dom *d, const struct pvpci_bdf *host)
 }
 
 /* Where a function goes back to after its guest's frontend left: the same
- * virtual slot in vpci, so the guest finds it where it was. */
+ * virtual slot (and bus), so the guest finds it where it was. */
 static int reexport_slot(const struct pvpci_backend *b, const struct bdev *x)
 {
-	return b->cfg.mode == PVPCI_TOPO_VPCI ? (int)x->guest.dev : PVPCI_VSLOT_ANY;
+	return pvpci_topo_vslot_of(b->cfg.mode, &x->guest);
 }
 
 /* The domain host is exported to, or NULL. */

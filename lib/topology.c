@@ -1,7 +1,8 @@
 /*
- * Guest <-> host addresses for the passthrough and virtual-bus topologies
- * (see topology.h).  A small sorted array: at most 256 entries, looked up
- * once per op, so a binary search on the guest address is plenty.
+ * Guest <-> host addresses for the passthrough, virtual-bus and slot
+ * topologies (see topology.h).  A small sorted array: at most 256 entries,
+ * looked up once per op, so a binary search on the guest address is
+ * plenty.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@ struct pvpci_topo {
 static const char *const mode_names[] = {
 	[PVPCI_TOPO_PASSTHROUGH] = "passthrough",
 	[PVPCI_TOPO_VPCI] = "vpci",
+	[PVPCI_TOPO_SLOT] = "slot",
 };
 
 int pvpci_topo_mode_parse(const char *s, enum pvpci_topo_mode *ret)
@@ -89,10 +91,10 @@ static int slot_of_sibling(const struct pvpci_topo *t, const struct pvpci_bdf *h
 	return -1;
 }
 
-static bool slot_used(const struct pvpci_topo *t, unsigned slot)
+static bool slot_used(const struct pvpci_topo *t, unsigned bus, unsigned slot)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->e[i].guest.dev == slot)
+		if (t->e[i].guest.bus == bus && t->e[i].guest.dev == slot)
 			return true;
 	return false;
 }
@@ -119,22 +121,74 @@ static int place_vpci(const struct pvpci_topo *t, const struct pvpci_bdf *host, 
 		}
 		slot = (unsigned)sib;
 	} else if (vslot != PVPCI_VSLOT_ANY) {
-		if (slot_used(t, (unsigned)vslot)) {
+		if (slot_used(t, 0, (unsigned)vslot)) {
 			snprintf(errbuf, errlen, "%s: virtual slot %02x is taken by another device", hb, vslot);
 			return -ENOSPC;
 		}
 		slot = (unsigned)vslot;
 	} else {
-		for (slot = 0; slot < 32 && slot_used(t, slot); slot++)
+		for (slot = 0; slot < 32 && slot_used(t, 0, slot); slot++)
 			;
 		if (slot == 32) {
-			snprintf(errbuf, errlen, "%s: no more space on the virtual PCI bus (32 slots in use)",
-				 hb);
+			snprintf(errbuf, errlen, "%s: " PVPCI_TOPO_FULL_MSG " (its 32 slots are in use)", hb);
 			return -ENOSPC;
 		}
 	}
 	*g = (struct pvpci_bdf){ .domain = 0, .bus = 0, .dev = (uint8_t)slot, .fn = host->fn };
 	return 0;
+}
+
+/*
+ * pciback's slot.c: each function alone at function 0 of the first free
+ * slot, bus 0 before bus 1; a function freed leaves a hole the next one
+ * fills, and nothing else moves.  (slot.c itself published only root 0
+ * and wrote every vdev on bus 0, so pcifront never found what went to bus
+ * 1; here the guest address says the bus, and both roots are published.)
+ */
+static int place_slot(const struct pvpci_topo *t, const struct pvpci_bdf *host, int vslot,
+		      struct pvpci_bdf *g, char *errbuf, size_t errlen)
+{
+	const unsigned nslots = PVPCI_TOPO_SLOT_BUSES * 32;
+	char hb[PVPCI_BDF_STRLEN];
+	unsigned s;
+
+	pvpci_bdf_format(host, hb);
+	if (vslot != PVPCI_VSLOT_ANY) {
+		if (vslot < 0 || (unsigned)vslot >= nslots) {
+			snprintf(errbuf, errlen, "%s: virtual slot %d is not 0-%u (bus * 32 + slot)", hb, vslot,
+				 nslots - 1);
+			return -EINVAL;
+		}
+		s = (unsigned)vslot;
+		if (slot_used(t, s / 32, s % 32)) {
+			snprintf(errbuf, errlen, "%s: virtual slot %02x of bus %02x is taken by another function",
+				 hb, s % 32, s / 32);
+			return -ENOSPC;
+		}
+	} else {
+		for (s = 0; s < nslots && slot_used(t, s / 32, s % 32); s++)
+			;
+		if (s == nslots) {
+			snprintf(errbuf, errlen,
+				 "%s: " PVPCI_TOPO_FULL_MSG " (buses 00 and 01: their %u slots are in use)", hb,
+				 nslots);
+			return -ENOSPC;
+		}
+	}
+	*g = (struct pvpci_bdf){ .domain = 0, .bus = (uint8_t)(s / 32), .dev = (uint8_t)(s % 32), .fn = 0 };
+	return 0;
+}
+
+int pvpci_topo_vslot_of(enum pvpci_topo_mode mode, const struct pvpci_bdf *guest)
+{
+	switch (mode) {
+	case PVPCI_TOPO_VPCI:
+		return guest->dev;
+	case PVPCI_TOPO_SLOT:
+		return guest->bus * 32 + guest->dev;
+	default:
+		return PVPCI_VSLOT_ANY;
+	}
 }
 
 int pvpci_topo_add(struct pvpci_topo *t, const struct pvpci_bdf *host, int vslot, void *dev,
@@ -161,7 +215,8 @@ int pvpci_topo_add(struct pvpci_topo *t, const struct pvpci_bdf *host, int vslot
 		}
 		g = *host;
 	} else {
-		r = place_vpci(t, host, vslot, &g, errbuf, errlen);
+		r = t->mode == PVPCI_TOPO_SLOT ? place_slot(t, host, vslot, &g, errbuf, errlen)
+					       : place_vpci(t, host, vslot, &g, errbuf, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -248,6 +303,13 @@ size_t pvpci_topo_roots(const struct pvpci_topo *t, uint32_t *ret, size_t max)
 {
 	size_t n = 0;
 
+	if (t->mode == PVPCI_TOPO_SLOT) {
+		/* Both buses, whatever is on them: a hot-added function may go
+		 * to either, and the frontend scans what it was told at connect. */
+		for (n = 0; n < PVPCI_TOPO_SLOT_BUSES && n < max; n++)
+			ret[n] = (uint32_t)n;
+		return n;
+	}
 	/* Guest order is (domain, bus) order: each new pair is a new root. */
 	for (size_t i = 0; i < t->n; i++) {
 		uint32_t r = (uint32_t)t->e[i].guest.domain << 8 | t->e[i].guest.bus;

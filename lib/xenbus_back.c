@@ -219,12 +219,12 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 		vslot = v ? (int)((v >> 3) & 0x1f) : PVPCI_VSLOT_ANY;
 		free(s);
 	}
-	if (keep_vdev && pvpci_backend_mode(x->b) == PVPCI_TOPO_VPCI) {
+	if (keep_vdev && pvpci_backend_mode(x->b) != PVPCI_TOPO_PASSTHROUGH) {
 		/* Picking up after a restart: where the guest saw it. */
 		snprintf(key, sizeof(key), "vdev-%d", i);
 		s = pvpci_xb_read(x->xs, d->be, key);
 		if (!parse_bdf(s, &guest))
-			vslot = (int)guest.dev;
+			vslot = pvpci_topo_vslot_of(pvpci_backend_mode(x->b), &guest);
 		free(s);
 	}
 	snprintf(key, sizeof(key), "opts-%d", i);

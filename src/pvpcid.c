@@ -33,7 +33,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pvpcid [options]\n"
 		"  --host SPEC            sysfs[:ROOT] (default), sim:FILE, shadow:SPEC\n"
-		"  --mode passthrough|vpci  where guests see their functions (default vpci)\n"
+		"  --mode " PVPCI_TOPO_MODES "  where guests see their functions (default vpci;\n"
+		"                         slot: each function alone at function 0 of a slot, buses 0 and 1)\n"
 		"  --socket PATH          local frontends connect here ($PVPCI_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --store PATH           follow the toolstack through the xenstore at PATH (pvpci-stored's\n"
 		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export\n"
@@ -200,7 +201,7 @@ int main(int argc, char **argv)
 		case 'H': host_spec = optarg; break;
 		case 'm':
 			if (pvpci_topo_mode_parse(optarg, &cfg.mode) < 0) {
-				fprintf(stderr, "pvpcid: --mode is passthrough or vpci\n");
+				fprintf(stderr, "pvpcid: --mode is passthrough, vpci or slot\n");
 				return 2;
 			}
 			break;

@@ -54,8 +54,8 @@
  * distinct vectors; every interrupt is given back when the pciif is freed.
  *
  * Input: byte 0 picks the device (bits 0-1) and options: permissive (2),
- * allow_interrupt_control (3), passthrough topology (4), the quirk of
- * quirks_text (5), verbose (6).  Byte 1: the number of patches, 3 bytes
+ * allow_interrupt_control (3), passthrough topology (4; else slot (7) or
+ * vpci), the quirk of quirks_text (5), verbose (6).  Byte 1: the number of patches, 3 bytes
  * each (u16 where, u8 value: where < 0x1000 is a config byte, where %
  * cfg_size; above, BAR (where >> 4) % 7 is described anew from value).
  * Then ops to the end of the input, each a byte (enum op_kind, bit 7:
@@ -638,7 +638,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pvpci_cs_opts copts = { .permissive = opt & 0x04, .allow_interrupt_control = opt & 0x08,
 				       .log = discard_log };
 	struct pvpci_irq_local *irq = NULL;
-	struct pvpci_pciif_cfg pcfg = { .mode = opt & 0x10 ? PVPCI_TOPO_PASSTHROUGH : PVPCI_TOPO_VPCI,
+	struct pvpci_pciif_cfg pcfg = { .mode = opt & 0x10 ? PVPCI_TOPO_PASSTHROUGH
+						: opt & 0x80 ? PVPCI_TOPO_SLOT : PVPCI_TOPO_VPCI,
 					.domid = 1, .irq = &pvpci_irq_local_ops, .verbose = opt & 0x40,
 					.log = discard_log };
 	struct pvpci_pciif *p = NULL;

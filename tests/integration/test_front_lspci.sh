@@ -2,10 +2,12 @@
 # Through the protocol: for every dump in fixtures/ and
 # ../shared/fixtures/pciutils, a pvpcid exporting every exportable function
 # to domain 1 and `pvpci front 1 lspci` reading them over the local
-# transport show the same bytes as `pvpci view`, in both topologies.
+# transport show the same bytes as `pvpci view`, in every topology.
 # passthrough: the same text, addresses included.  vpci: the same bytes,
 # every function on 0000:00, functions of one physical slot together in
-# one virtual slot with their function numbers.
+# one virtual slot with their function numbers.  slot: the same bytes,
+# each function alone at function 0 of the next slot, 0000:00 then
+# 0000:01 (the first 64 functions).
 # TAP on stdout; every process under a time limit; the daemon is waited for,
 # never slept on.
 set -u
@@ -18,11 +20,13 @@ files=$(ls "$src"/fixtures/*.lspci 2>/dev/null)
 for f in $files; do
 	name=$(basename "$f")
 	timeout 30 "$bin/pvpci" view --host "sim:$f" >"$tmp/view" 2>/dev/null
-	for mode in passthrough vpci; do
-		# Every exportable function; in vpci only as many physical slots as fit.
+	for mode in passthrough vpci slot; do
+		# Every exportable function; in vpci and slot only as many as fit.
 		exports=$(grep '^[0-9a-f]\{4\}:' "$tmp/view" | cut -d' ' -f1 |
 			awk -v mode=$mode '{ slot = substr($1, 1, 10)
+				if (mode == "slot" && nfns == 64) next
 				if (!(slot in seen)) { if (mode == "vpci" && nslots == 32) next; seen[slot] = 1; nslots++ }
+				nfns++
 				printf " --export 1:%s", $1 }')
 		if [ -z "$exports" ]; then
 			ok "$name $mode: nothing exportable (# bridges only)"
@@ -68,6 +72,14 @@ if mode == 'passthrough':
     for b in fb:
         if b != vb.get(b.split(' ', 1)[0]):
             bad.append('%s differs from pvpci view' % b.split(' ', 1)[0])
+elif mode == 'slot':
+    for i, (h, b) in enumerate(zip(wanted, fb)):
+        g, rest = b.split(' ', 1)
+        if rest != vb[h].split(' ', 1)[1]:
+            bad.append('%s (host %s) differs from pvpci view' % (g, h))
+        want = '0000:%02x:%02x.0' % (i // 32, i % 32)
+        if g != want:
+            bad.append('host %s at %s, expected %s' % (h, g, want))
 else:
     slots = {}
     for h, b in zip(wanted, fb):

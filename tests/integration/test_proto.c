@@ -71,7 +71,8 @@ static void ops_errors(struct pvpci_front *f, const struct pvpci_bdf *net, enum 
 		{ -4, 4, "a negative offset" }, { INT32_MIN, 1, "offset INT32_MIN" },
 		{ 2, 4, "a misaligned dword" }, { 1, 2, "a misaligned word" },
 	};
-	/* Nothing exported there; in vpci the host addresses are not guest ones. */
+	/* Nothing exported there; in vpci and slot the host addresses are not
+	 * guest ones (slot: bus 1 is a root, empty). */
 	static const struct pvpci_bdf miss_pt[] = {
 		{ 0, 0, 4, 0 }, { 0, 0, 3, 1 }, { 0, 1, 3, 0 }, { 1, 0, 3, 0 },
 	};
@@ -79,8 +80,8 @@ static void ops_errors(struct pvpci_front *f, const struct pvpci_bdf *net, enum 
 		{ 0, 0, 2, 0 }, { 0, 0, 3, 0 }, { 0, 0, 5, 0 }, { 0, 0, 0, 1 }, { 0, 1, 0, 0 },
 	};
 	static const uint32_t unknown[] = { 6, 7, 8, 9, 11, 0xffffffffu };
-	const struct pvpci_bdf *miss = mode == PVPCI_TOPO_VPCI ? miss_vpci : miss_pt;
-	size_t nmiss = mode == PVPCI_TOPO_VPCI ? sizeof(miss_vpci) / sizeof(miss_vpci[0])
+	const struct pvpci_bdf *miss = mode != PVPCI_TOPO_PASSTHROUGH ? miss_vpci : miss_pt;
+	size_t nmiss = mode != PVPCI_TOPO_PASSTHROUGH ? sizeof(miss_vpci) / sizeof(miss_vpci[0])
 					       : sizeof(miss_pt) / sizeof(miss_pt[0]);
 	struct pvpci_op op;
 	char b[PVPCI_BDF_STRLEN];
@@ -223,12 +224,19 @@ static void scn_ops(enum pvpci_topo_mode mode)
 	struct pvpci_front *f = NULL;
 	struct bk k;
 
-	if (mode == PVPCI_TOPO_VPCI)
+	if (mode != PVPCI_TOPO_PASSTHROUGH)
 		want[0] = "0000:00:00.0", want[1] = "0000:00:01.0";
 	if (scene_start("ops", &cfg, &k, 1, &f)) {
 		for (int i = 0; i < 2; i++)
 			is_str(pvpci_bdf_format(&k.guest[i], b), want[i], "%s is exported at %s",
 			       exps[i].host, want[i]);
+		if (mode == PVPCI_TOPO_SLOT) {
+			uint32_t roots[4];
+			size_t nr = pvpci_front_roots(f, roots, 4);
+
+			ok(nr == 2 && roots[0] == 0x000 && roots[1] == 0x001,
+			   "the frontend is told of both roots, 0000:00 and 0000:01");
+		}
 		ok(pvpci_front_scan(f, found, 8, &n) == 0 && n == 2 && !pvpci_bdf_cmp(&found[0], &k.guest[0]) &&
 		   !pvpci_bdf_cmp(&found[1], &k.guest[1]), "the frontend's scan finds both, and only them");
 		ops_config(f, &k.guest[0], &k.guest[1]);
@@ -927,18 +935,19 @@ out:
 
 int main(void)
 {
-	static const enum pvpci_topo_mode modes[] = { PVPCI_TOPO_PASSTHROUGH, PVPCI_TOPO_VPCI };
+	static const enum pvpci_topo_mode modes[] = { PVPCI_TOPO_PASSTHROUGH, PVPCI_TOPO_VPCI, PVPCI_TOPO_SLOT };
+	const size_t nmodes = sizeof(modes) / sizeof(modes[0]);
 
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nmodes; i++)
 		scn_ops(modes[i]);
 	scn_connect();
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nmodes; i++)
 		scn_dies(modes[i]);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nmodes; i++)
 		scn_rewrite(modes[i]);
 	scn_nonblock();
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nmodes; i++)
 		scn_aer(modes[i]);
 	scn_aer_dies();
 	printf("1..%d\n", ntests);

@@ -147,16 +147,18 @@ static inline struct env *env_new(enum pvpci_topo_mode mode, const struct env_op
 		hw_memory(e->f[i], true);
 		e->host[i] = e->f[i]->hd.bdf;
 	}
-	/* vpci: A placed at slot 5, B takes the lowest free slot and keeps
-	 * its function number.  Passthrough: the host's addresses. */
+	/* vpci and slot: A placed at slot 5, B takes the lowest free slot,
+	 * keeping its function number in vpci, at function 0 in slot.
+	 * Passthrough: the host's addresses. */
 	assert_int_equal(pvpci_pciif_export(e->p, &e->host[0],
-					    mode == PVPCI_TOPO_VPCI ? 5 : PVPCI_VSLOT_ANY, e->cs[0],
+					    mode != PVPCI_TOPO_PASSTHROUGH ? 5 : PVPCI_VSLOT_ANY, e->cs[0],
 					    &e->guest[0], err, sizeof(err)), 0);
 	assert_int_equal(pvpci_pciif_export(e->p, &e->host[1], PVPCI_VSLOT_ANY, e->cs[1], &e->guest[1],
 					    err, sizeof(err)), 0);
-	if (mode == PVPCI_TOPO_VPCI) {
+	if (mode != PVPCI_TOPO_PASSTHROUGH) {
 		assert_int_equal(pvpci_bdf_cmp(&e->guest[0], &(struct pvpci_bdf){ 0, 0, 5, 0 }), 0);
-		assert_int_equal(pvpci_bdf_cmp(&e->guest[1], &(struct pvpci_bdf){ 0, 0, 0, 1 }), 0);
+		assert_int_equal(pvpci_bdf_cmp(&e->guest[1], &(struct pvpci_bdf){ 0, 0, 0,
+							mode == PVPCI_TOPO_SLOT ? 0 : 1 }), 0);
 	} else {
 		assert_int_equal(pvpci_bdf_cmp(&e->guest[0], &e->host[0]), 0);
 		assert_int_equal(pvpci_bdf_cmp(&e->guest[1], &e->host[1]), 0);
@@ -231,12 +233,14 @@ static inline unsigned in_use(const struct env *e)
 	return pvpci_irq_local_in_use(e->irq);
 }
 
-#define BOTH(name)							\
+/* A test of every topology: passthrough, vpci and slot. */
+#define EVERY_MODE(name)						\
 	static void test_##name(void **state)				\
 	{								\
 		(void)state;						\
 		name(PVPCI_TOPO_PASSTHROUGH);				\
 		name(PVPCI_TOPO_VPCI);					\
+		name(PVPCI_TOPO_SLOT);					\
 	}
 
 /* ---- the page ---- */

@@ -198,7 +198,7 @@ static void guest_msi_flood(enum pvpci_topo_mode mode)
 	assert_int_equal(count_lines("error enabling MSI for guest 7"), 4);
 	env_free(e);
 }
-BOTH(guest_msi_flood)
+EVERY_MODE(guest_msi_flood)
 
 /*
  * Each connection of a guest gets a fresh engine, which warns once of a
