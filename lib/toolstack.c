@@ -223,7 +223,7 @@ static int wait_err(struct ts *c, int r, const char *what)
 	int bs = be_state(c);
 
 	snprintf(path, sizeof(path), "/local/domain/0/error/backend/pci/%u/0/error", c->domid);
-	e = r == -EPIPE ? xs_read(c->xs, XBT_NULL, path, &len) : NULL;
+	e = r == -EPIPE || r == -ECANCELED ? xs_read(c->xs, XBT_NULL, path, &len) : NULL;
 	if (r == -ETIMEDOUT)
 		pvpci_errf(c->errbuf, c->errlen, r, "%s in %d ms (backend %s, state %d; frontend state %d)%s",
 			   what, c->timeout_ms, pvpci_xb_state_name(bs), bs, pvpci_xb_read_state(c->xs, c->fe),
@@ -232,6 +232,9 @@ static int wait_err(struct ts *c, int r, const char *what)
 	else if (r == -EPIPE)
 		pvpci_errf(c->errbuf, c->errlen, r, "%s: the backend is %s%s%s", what, pvpci_xb_state_name(bs),
 			   e ? ": " : "", e ? e : "");
+	else if (r == -ECANCELED)
+		pvpci_errf(c->errbuf, c->errlen, r, "%s: the backend refused it%s%s", what, e ? ": " : "",
+			   e ? e : "");
 	else if (r == -ENOENT)
 		pvpci_errf(c->errbuf, c->errlen, r, "%s: %s was removed", what, c->be);
 	else
@@ -574,6 +577,7 @@ struct attach_tx {
 	struct assignable_tx a;
 	enum attach_mode mode;
 	int num;
+	bool refused;		/* the backend closed the entry alone (state-N Closed) */
 	char created[2][64];	/* the highest directory the creation made, per side */
 };
 
@@ -675,7 +679,8 @@ static int attach_body(struct ts *c, xs_transaction_t t, void *arg)
 	return wr(c->xs, t, a->a.ap, "domid", "%u", c->domid) ? 0 : store_err(c, a->a.ap);
 }
 
-/* Exported (state-N Initialised) and, on a hot attach, rescanned. */
+/* Exported (state-N Initialised) and, on a hot attach, rescanned; or
+ * refused by the backend, the device kept (state-N Closed: -ECANCELED). */
 static int cond_attached(struct ts *c, void *arg)
 {
 	struct attach_tx *a = arg;
@@ -685,6 +690,10 @@ static int cond_attached(struct ts *c, void *arg)
 
 	if (sub == PVPCI_XB_Initialised && (a->mode != ATTACH_HOT || bs == PVPCI_XB_Connected))
 		return 1;
+	if (sub == PVPCI_XB_Closed) {
+		a->refused = true;
+		return -ECANCELED;
+	}
 	return be_gone(c, bs);
 }
 
@@ -711,8 +720,10 @@ static int rollback_body(struct ts *c, xs_transaction_t t, void *arg)
 		if (i != a->num || num != a->num + 1)
 			return ok ? 0 : store_err(c, a->a.ap);	/* not ours as we left it: leave it */
 		ok = ok && remove_keys(c, t, i) && wr(c->xs, t, c->be, "num_devs", "%d", num - 1);
+		/* A backend that refused the entry ends the reconfiguration
+		 * itself; one that did not answer is put back Connected. */
 		bs = rd_int(c->xs, t, c->be, "state", 0x7fffffff, 0);
-		if (a->mode == ATTACH_HOT && reconfiguring(bs))
+		if (a->mode == ATTACH_HOT && !a->refused && reconfiguring(bs))
 			ok = ok && wr(c->xs, t, c->be, "state", "%d", PVPCI_XB_Connected);
 	}
 	return ok ? 0 : store_err(c, c->be);

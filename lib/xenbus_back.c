@@ -138,31 +138,72 @@ static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
 		xlog(x, 6, "%s: backend %s", d->be, pvpci_xb_state_name(state));
 }
 
-/* xenbus_dev_fatal: "<errno> <message>" under /local/domain/0/error/<nodename>/error,
- * then Closing. */
-static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
+/* xenbus_dev_error: "<errno> <message>" under /local/domain/0/error/<nodename>/error,
+ * and the log.  False when the device is gone. */
+static bool error_node(struct pvpci_xbback *x, struct xbdev *d, int err, const char *msg)
 {
-	char msg[256], dir[128];
-	va_list ap;
-
+	char dir[128];
 	/* The toolstack removed the device while we read it: what failed to
 	 * read is gone, not wrong; nothing to report, nothing to recreate
 	 * (writing state would make the directory again). */
 	char *st = pvpci_xb_read(x->xs, d->be, "state");
 
 	if (!st)
-		return;
+		return false;
 	free(st);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/pci/%u/0", d->domid);
 	wr(x->xs, dir, "error", "%d %s", -err, msg);
 	xlog(x, 3, "%s: %s", d->be, msg);
-	set_state(x, d, PVPCI_XB_Closing);
+	return true;
+}
+
+/* xenbus_dev_fatal: the error node, then Closing. */
+static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (error_node(x, d, err, msg))
+		set_state(x, d, PVPCI_XB_Closing);
+}
+
+/*
+ * Entry i cannot be exported.  Setting a device up, or picking it up
+ * after a restart: fatal, as in pciback.  A function hot-added to a
+ * device that has others (hot): pciback closes the whole device too,
+ * taking from the guest every function it had for one it could not have;
+ * here only the entry is refused: the same error node, state-i Closed
+ * (it is not exported, and never will be: the toolstack's attach fails
+ * with the node's message and takes the entry away), and the
+ * reconfiguration goes on.
+ */
+static void export_failed(struct pvpci_xbback *x, struct xbdev *d, int i, bool hot, int err,
+			  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void export_failed(struct pvpci_xbback *x, struct xbdev *d, int i, bool hot, int err,
+			  const char *fmt, ...)
+{
+	char msg[256], key[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!hot) {
+		fatal(x, d, err, "%s", msg);
+		return;
+	}
+	if (!error_node(x, d, err, msg))
+		return;
+	snprintf(key, sizeof(key), "state-%d", i);
+	wr(x->xs, d->be, key, "%d", PVPCI_XB_Closed);
+	xlog(x, 4, "%s: dev-%d refused; the device keeps its other functions", d->be, i);
 }
 
 static int parse_bdf(const char *s, struct pvpci_bdf *ret)
@@ -178,8 +219,9 @@ static int parse_bdf(const char *s, struct pvpci_bdf *ret)
 }
 
 /* Export dev-i (xen_pcibk_export_device): vdevfn-i places it, opts-i may
- * make it permissive; vdev-i says where the guest sees it. */
-static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev)
+ * make it permissive; vdev-i says where the guest sees it.  A failure is
+ * said as export_failed says it (hot: a hot-added entry). */
+static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev, bool hot)
 {
 	char key[32], *s, *opts, err[512];
 	struct pvpci_bdf host, guest;
@@ -190,7 +232,7 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 	s = pvpci_xb_read(x->xs, d->be, key);
 	r = parse_bdf(s, &host);
 	if (r) {
-		fatal(x, d, r, "Error reading %s (%s)", key, s ? s : "missing");
+		export_failed(x, d, i, hot, r, "Error reading %s (%s)", key, s ? s : "missing");
 		free(s);
 		return r;
 	}
@@ -204,9 +246,9 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 		pvpci_xb_assignable_path(&host, ap, sizeof(ap));
 		a = xs_read(x->xs, XBT_NULL, ap, &len);
 		if (!a) {
-			fatal(x, d, -EINVAL,
-			      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (not assignable: pvpci assignable-add it first)",
-			      host.domain, host.bus, host.dev, host.fn);
+			export_failed(x, d, i, hot, -EINVAL,
+				      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (not assignable: pvpci assignable-add it first)",
+				      host.domain, host.bus, host.dev, host.fn);
 			return -EINVAL;
 		}
 		free(a);
@@ -232,10 +274,17 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 	permissive = opts && strstr(opts, "permissive=1");
 	free(opts);
 	r = pvpci_backend_export(x->b, d->domid, &host, vslot, permissive, &guest, err, sizeof(err));
+	if (r == -ENOSPC && strstr(err, PVPCI_TOPO_FULL_MSG)) {
+		/* pciback's own words (xen_pcibk_add_pci_dev: -ENOMEM), which
+		 * people grep for; which function, and why, in the log. */
+		xlog(x, 3, "%s: %s", d->be, err);
+		export_failed(x, d, i, hot, -ENOMEM, "%s", PVPCI_TOPO_FULL_MSG);
+		return r;
+	}
 	if (r) {
-		fatal(x, d, r == -ENOENT || r == -EBUSY ? -EINVAL : r,
-		      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (%s)",
-		      host.domain, host.bus, host.dev, host.fn, err);
+		export_failed(x, d, i, hot, r == -ENOENT || r == -EBUSY ? -EINVAL : r,
+			      "Couldn't locate PCI device (%04x:%02x:%02x.%d)! perhaps already in-use? (%s)",
+			      host.domain, host.bus, host.dev, host.fn, err);
 		return r;
 	}
 	snprintf(key, sizeof(key), "vdev-%d", i);
@@ -322,7 +371,7 @@ static void setup(struct pvpci_xbback *x, struct xbdev *d)
 	for (int i = 0; i < n; i++) {
 		char key[32];
 
-		if (export_dev(x, d, i, false))
+		if (export_dev(x, d, i, false, false))
 			return;
 		snprintf(key, sizeof(key), "state-%d", i);
 		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
@@ -348,8 +397,8 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
 		if (sub == PVPCI_XB_Initialising) {
 			xlog(x, 6, "%s: attaching dev-%d", d->be, i);
-			if (export_dev(x, d, i, false))
-				return;
+			if (export_dev(x, d, i, false, true))
+				continue;	/* refused, alone */
 			publish_roots(x, d);
 			wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
 		} else if (sub == PVPCI_XB_Closing) {
@@ -483,7 +532,7 @@ static void take_back(struct pvpci_xbback *x, struct xbdev *d)
 
 			xlog(x, 6, "%s: %s is the guest's again: exported", d->be,
 			     pvpci_bdf_format(&d->going[k], bdf));
-			if (!export_dev(x, d, i, true))
+			if (!export_dev(x, d, i, true, false))
 				publish_roots(x, d);
 		}
 		d->going[k] = d->going[--d->ngoing];
@@ -609,7 +658,7 @@ static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
 		}
 		if (sub != PVPCI_XB_Initialised && sub != PVPCI_XB_Initialising)
 			continue;
-		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised))
+		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised, false))
 			return;
 		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
 		taken++;

@@ -130,8 +130,10 @@ PVPCI_API int pvpci_ts_assignable_list(struct xs_handle *xs, struct pvpci_ts_ass
  * pci-attach: the function must be assignable (or spec->seize) and no
  * domain's.  Returns once the backend has exported it (state-N 3) and,
  * when the frontend is connected, the frontend has rescanned (the backend
- * back at 4).  -ETIMEDOUT, or -EPIPE when the backend closed, after
- * removing everything it wrote.
+ * back at 4).  -ETIMEDOUT, -EPIPE when the backend closed, or
+ * -ECANCELED when it refused this function alone (state-N Closed: a full
+ * virtual bus, say), the backend's error node in errbuf, after removing
+ * everything it wrote.
  */
 PVPCI_API int pvpci_ts_attach(struct xs_handle *xs, unsigned domid,
 			      const struct pvpci_pci_spec *spec, const struct pvpci_ts_opts *o,

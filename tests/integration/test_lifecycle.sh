@@ -107,16 +107,6 @@ fe() {
 	echo "$FE1/state = \"$1\""
 	[ -z "${2:-}" ] || printf '%s\n' "$FE1/pci-op-ref = \"N\"" "$FE1/event-channel = \"N\"" "$FE1/magic = \"7\""
 }
-# The frontend's next block is exactly this.
-front_sees() {
-	local d=$1
-	shift
-	if front_next $(($# - 1)); then
-		same "$d" "$tmp/block" "$(printf '%s\n' "$@")"
-	else
-		notok "$d" "$(cat "$tmp/block")" "$(tail -3 "$tmp/front.err")"
-	fi
-}
 # The frontend exits with this status (10 s at most).
 front_gone() {
 	local rc

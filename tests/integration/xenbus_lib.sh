@@ -100,3 +100,14 @@ front_next() {
 	done
 	[ -n "$front_pid" ] || front_pid=$(pgrep -P "$front_timeout")
 }
+# front_sees DESCRIPTION LINE ADDRESS...: the frontend's next block is exactly
+# that line (connected, rescanned) and those functions.
+front_sees() {
+	local d=$1
+	shift
+	if front_next $(($# - 1)); then
+		same "$d" "$tmp/block" "$(printf '%s\n' "$@")"
+	else
+		notok "$d" "$(cat "$tmp/block")" "$(tail -3 "$tmp/front.err")"
+	fi
+}
