@@ -5,6 +5,8 @@ set -e
 pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids libxen-dev"
 # pvpci-stored's real clients in its tests: the xenstore tools, test-xenstore.
 pkgs="$pkgs xenstore-utils xen-utils-4.17"
+# The --json test checks its documents with jsonschema too (it has a validator of its own).
+pkgs="$pkgs python3-jsonschema"
 # The libFuzzer targets (tests/fuzz: make fuzz, and make check): clang and its runtimes.
 pkgs="$pkgs clang libclang-rt-14-dev"
 [ "${1:-}" = "--check-only" ] && check_only=1 || check_only=

@@ -21,6 +21,7 @@
 #include "pvpci/toolstack.h"
 #include "pvpci/view.h"
 #include "pvpci/xenbus.h"
+#include "pvpci_json.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pvpci <verb> [options]\n"
 		"\n"
-		"  view [--host SPEC] [--format lspci|table] [--permissive] [--quirks FILE] [BDF...]\n"
+		"  view [--host SPEC] [--format lspci|table|json] [--json] [--permissive] [--quirks FILE]\n"
+		"       [BDF...]\n"
 		"        the config space a guest would see of each function (default: all)\n"
 		"  capture [--host SPEC] BDF...\n"
 		"        write functions' config space and BAR sizes as text `--host sim:FILE` loads\n"
@@ -86,6 +88,13 @@ static void log_stderr(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	fprintf(stderr, "pvpci: %s%s\n", level <= PVPCI_LOG_WARNING ? "warning: " : "", msg);
+}
+
+/* The engine's messages about a function: on stderr, and kept for view --json. */
+static void log_view(void *ctx, int level, const char *msg)
+{
+	log_stderr(NULL, level, msg);
+	cli_msgs_add(ctx, level, msg);
 }
 
 /* Read and parse a quirks file; says why on stderr when it cannot. */
@@ -157,13 +166,16 @@ static int cmd_view(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "permissive", no_argument, NULL, 'p' },
 		{ "quirks", required_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct common *c = calloc(1, sizeof(*c));
-	struct pvpci_cs_opts cso = { .log = log_stderr };
+	struct cli_msgs msgs;
+	struct pvpci_cs_opts cso = { .log = log_view, .log_ctx = &msgs };
 	struct pvpci_quirks *quirks = NULL;
-	bool table = false, named;
+	struct pvpci_json *j = NULL;
+	bool table = false, json = false, named;
 	int opt, rc = 0;
 
 	if (!c)
@@ -173,15 +185,16 @@ static int cmd_view(int argc, char **argv)
 		switch (opt) {
 		case 'H': c->host_spec = optarg; break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				table = true;
-			else if (strcmp(optarg, "lspci")) {
-				fprintf(stderr, "pvpci view: --format is lspci or table\n");
+			table = !strcmp(optarg, "table");
+			json = !strcmp(optarg, "json");
+			if (!table && !json && strcmp(optarg, "lspci")) {
+				fprintf(stderr, "pvpci view: --format is lspci, table or json\n");
 				free(c);
 				return 2;
 			}
 			break;
 		case 'p': cso.permissive = true; break;
+		case 'j': json = true; table = false; break;
 		case 'q':
 			pvpci_quirks_free(quirks);
 			quirks = NULL;
@@ -196,6 +209,13 @@ static int cmd_view(int argc, char **argv)
 	}
 	named = optind < argc;
 	rc = open_host_and_bdfs(c, argc - optind, argv + optind);
+	if (!rc && json && !(j = cli_json_start()))
+		rc = 1;
+	if (j) {
+		pvpci_json_string(j, "host", c->host_spec);
+		pvpci_json_bool(j, "permissive", cso.permissive);
+		pvpci_json_begin_array(j, "functions");
+	}
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		struct pvpci_hostdev *hd = NULL;
 		struct pvpci_cs *cs = NULL;
@@ -210,6 +230,7 @@ static int cmd_view(int argc, char **argv)
 			rc = 1;
 			break;
 		}
+		msgs.n = 0;
 		r = pvpci_cs_new(hd, &cso, &cs, err, sizeof(err));
 		if (r >= 0 && quirks && pvpci_quirks_apply(quirks, cs, err, sizeof(err)) < 0) {
 			fprintf(stderr, "pvpci: %s: quirks: %s\n", bdf, err);
@@ -218,10 +239,14 @@ static int cmd_view(int argc, char **argv)
 			/* Not exportable (a bridge, nothing there): say so and go on
 			 * when listing everything; fail when it was asked for. */
 			fprintf(stderr, "pvpci: %s: not exportable\n", err);
+			if (json)
+				cli_json_view_function(j, hd, NULL, err, &msgs);
 			if (table)
 				printf("%s: not exportable\n\n", err);
 			if (named)
 				rc = 1;
+		} else if (json) {
+			cli_json_view_function(j, hd, cs, NULL, &msgs);
 		} else if (table) {
 			pvpci_view_table(stdout, cs, hd->desc);
 			printf("\n");
@@ -230,6 +255,10 @@ static int cmd_view(int argc, char **argv)
 		}
 		pvpci_cs_free(cs);
 		pvpci_hostdev_close(hd);
+	}
+	if (j) {
+		pvpci_json_end_array(j);
+		rc = cli_json_print(j, rc);
 	}
 	pvpci_host_close(c->host);
 	pvpci_quirks_free(quirks);
