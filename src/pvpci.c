@@ -48,10 +48,11 @@ static void usage(FILE *f)
 		"        bring each function to D0, reset it (refused when no reset is available\n"
 		"        unless --no-reset-ok), and write back what save kept\n"
 		"\n"
-		"  front [--socket PATH] [--store PATH] [--timeout MS] [--verbose-requests] DOMID SUBCOMMAND\n"
+		"  front [--socket PATH] [--store PATH] [--timeout MS] [--verbose-requests] [--json]\n"
+		"        DOMID SUBCOMMAND\n"
 		"        a user-space pcifront for domain DOMID, through the protocol; with a store\n"
 		"        ($XENSTORED_PATH or --store) it connects through xenbus as pcifront does:\n"
-		"          lspci                              every visible function, lspci -xxxx text\n"
+		"          lspci [--json]                     every visible function, lspci -xxxx text\n"
 		"          list                               the functions found on the root buses\n"
 		"          read BDF OFFSET SIZE               one config read\n"
 		"          write BDF OFFSET SIZE VALUE        one config write\n"
@@ -437,7 +438,8 @@ static int front_err(const char *what, const char *bdf, int err)
 	return 1;
 }
 
-static int front_lspci(struct pvpci_front *f, bool list_only)
+/* lspci, list, or (j not NULL) lspci --json's "functions". */
+static int front_lspci(struct pvpci_front *f, bool list_only, struct pvpci_json *j)
 {
 	static uint8_t cfg[PVPCI_CFG_EXP_SIZE];
 	struct pvpci_bdf devs[256 * 8];
@@ -457,12 +459,43 @@ static int front_lspci(struct pvpci_front *f, bool list_only)
 			fprintf(stderr, "pvpci front: the backend stopped answering: %s\n", strerror(-r));
 			return 1;
 		}
-		if (list_only)
+		if (j) {
+			pvpci_json_begin_object(j, NULL);
+			pvpci_view_json_ids(j, &devs[i], cfg, NULL);
+			pvpci_json_uint(j, "config_size", size);
+			pvpci_json_hex(j, "config", cfg, size);
+			pvpci_json_end_object(j);
+		} else if (list_only)
 			printf("%s %s\n", pvpci_bdf_format(&devs[i], bdf), pvpci_describe(cfg, d, sizeof(d)));
 		else
 			pvpci_dump_write(stdout, &devs[i], pvpci_describe(cfg, d, sizeof(d)), cfg, size, NULL);
 	}
 	return 0;
+}
+
+/* lspci --json: the root buses and every function found on them. */
+static int front_json(struct pvpci_front *f, unsigned domid)
+{
+	struct pvpci_json *j = cli_json_start();
+	uint32_t roots[256];
+	size_t n = pvpci_front_roots(f, roots, 256);
+	int rc;
+
+	if (!j)
+		return 1;
+	pvpci_json_uint(j, "domid", domid);
+	pvpci_json_begin_array(j, "roots");
+	for (size_t i = 0; i < n && i < 256; i++) {
+		pvpci_json_begin_object(j, NULL);
+		pvpci_json_uint(j, "domain", roots[i] >> 8);
+		pvpci_json_uint(j, "bus", roots[i] & 0xff);
+		pvpci_json_end_object(j);
+	}
+	pvpci_json_end_array(j);
+	pvpci_json_begin_array(j, "functions");
+	rc = front_lspci(f, false, j);
+	pvpci_json_end_array(j);
+	return cli_json_print(j, rc);
 }
 
 static int front_msi(struct pvpci_front *f, const struct pvpci_bdf *dev, const char *bdf, int argc,
@@ -537,7 +570,7 @@ static int front_rescanned(void *ctx, struct pvpci_front *f)
 
 	(void)ctx;
 	printf("rescanned\n");
-	rc = front_lspci(f, true);
+	rc = front_lspci(f, true, NULL);
 	fflush(stdout);
 	return rc ? -EIO : 0;
 }
@@ -559,7 +592,7 @@ static int front_run(struct pvpci_xbfront *x)
 	if (sfd < 0)
 		return 1;
 	printf("connected\n");
-	rc = front_lspci(f, true);
+	rc = front_lspci(f, true, NULL);
 	fflush(stdout);
 	pvpci_xbfront_set_rescan(x, front_rescanned, NULL);
 	while (!rc) {
@@ -611,6 +644,7 @@ static int cmd_front(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "store", required_argument, NULL, 'S' },
 		{ "verbose-requests", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -622,6 +656,7 @@ static int cmd_front(int argc, char **argv)
 	struct pvpci_bdf dev;
 	char err[512], bdf[PVPCI_BDF_STRLEN] = "";
 	long domid, off = 0, size = 0, val = 0;
+	bool json = false;
 	int opt, rc;
 
 	if (!sock || !*sock)
@@ -638,6 +673,7 @@ static int cmd_front(int argc, char **argv)
 			fo.timeout_ms = (int)val;
 			break;
 		case 'v': fo.verbose = true; break;
+		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -651,6 +687,12 @@ static int cmd_front(int argc, char **argv)
 	sub = argv[1];
 	argc -= 2;
 	argv += 2;
+	if (!strcmp(sub, "lspci") && argc == 1 && !strcmp(argv[0], "--json"))
+		json = true;	/* after the subcommand too, as the other verbs take it */
+	if (json && strcmp(sub, "lspci")) {
+		fprintf(stderr, "pvpci front: --json is an option of lspci\n");
+		return 2;
+	}
 	if (!strcmp(sub, "run") && (!store || !*store)) {
 		fprintf(stderr, "pvpci front: run follows xenbus: give --store or $XENSTORED_PATH\n");
 		return 2;
@@ -697,8 +739,10 @@ static int cmd_front(int argc, char **argv)
 	}
 	if (!strcmp(sub, "run")) {
 		rc = front_run(xb);
+	} else if (json) {
+		rc = front_json(f, (unsigned)domid);
 	} else if (!strcmp(sub, "lspci") || !strcmp(sub, "list")) {
-		rc = front_lspci(f, sub[1] == 'i');
+		rc = front_lspci(f, sub[1] == 'i', NULL);
 	} else if (!strcmp(sub, "read")) {
 		uint32_t v;
 		int e = pvpci_front_conf_read(f, &dev, (int)off, (int)size, &v);

@@ -1,10 +1,12 @@
 #!/bin/bash
-# --json of view: each document parses, is valid against its schema in
-# doc/schema/, and says what the verb's text says (json_check.py): every
-# dump of fixtures/ and ../shared/fixtures/pciutils, its bytes against the
-# lspci text and what lspci -F reads of it, its rows against the table;
-# strings with quotes, backslashes and bytes that are not UTF-8.  Errors:
-# the exit code and stderr of the text, nothing on stdout.
+# --json of view and front ... lspci: each document parses, is valid
+# against its schema in doc/schema/, and says what the verb's text says
+# (json_check.py).  view: every dump of fixtures/ and
+# ../shared/fixtures/pciutils, its bytes against the lspci text and what
+# lspci -F reads of it, its rows against the table; strings with quotes,
+# backslashes and bytes that are not UTF-8.  front lspci: through a pvpcid
+# in both topologies.  Errors: the exit code and stderr of the text,
+# nothing on stdout.
 # TAP on stdout; every process under a time limit; the daemons are waited
 # for, never slept on.
 set -u
@@ -113,5 +115,45 @@ same_failure "view of a function that is not there" view --host "sim:$net" 00:1f
 same_failure "view of a malformed address" view --host "sim:$net" 00:zz.0
 same_failure "view with a bad quirks file" view --host "sim:$net" --quirks "$tmp/absent"
 same_failure "view --format xml" view --format xml --host "sim:$net"
+
+# ---- front ... lspci, through pvpcid ----
+cat "$src"/fixtures/virtio-*.lspci >"$tmp/host.lspci"	# 00:01.0 ... 00:05.0
+fronts="$tmp/host.lspci"
+[ -f "$shared/fixtures/pciutils/cap-pcie-2" ] && fronts="$fronts $shared/fixtures/pciutils/cap-pcie-2"
+for f in $fronts; do
+	name=$(basename "$f")
+	pv view --json --host "sim:$f" >"$tmp/fview.json" 2>/dev/null
+	exports=$(python3 -c 'import json, sys
+print(" ".join("--export 1:" + f["bdf"] for f in json.load(open(sys.argv[1]))["functions"] if f["exportable"]))' \
+		"$tmp/fview.json")
+	for mode in passthrough vpci; do
+		# shellcheck disable=SC2086
+		if ! start --host "sim:$f" --mode $mode $exports; then
+			notok "front $name $mode: pvpcid starts" "$(tail -3 "$tmp/daemon.log")"
+			continue
+		fi
+		PVPCI_SOCKET=$dsock pv front 1 lspci >"$tmp/front.txt" 2>&1
+		PVPCI_SOCKET=$dsock pv front --json 1 lspci >"$tmp/front.json" 2>"$tmp/front.err"
+		PVPCI_SOCKET=$dsock pv front 1 lspci --json >"$tmp/front2.json" 2>&1
+		stop
+		if [ "$mode" = passthrough ]; then
+			jcheck front "front $name $mode" "$schema/pvpci-front-lspci.schema.json" "$tmp/front.json" \
+				"$tmp/front.txt" "$tmp/fview.json"
+		else
+			jcheck front "front $name $mode" "$schema/pvpci-front-lspci.schema.json" "$tmp/front.json" \
+				"$tmp/front.txt"
+		fi
+		if cmp -s "$tmp/front.json" "$tmp/front2.json"; then
+			ok "front $name $mode: --json after lspci is the same"
+		else
+			notok "front $name $mode: --json after lspci is the same" "$(head -3 "$tmp/front2.json")"
+		fi
+	done
+done
+same_failure "front lspci with no backend" front --socket "$tmp/absent.sock" 1 lspci
+PVPCI_SOCKET=$dsock pv front --json 1 read 00:00.0 0 4 >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'option of lspci' "$tmp/out"; then ok "front --json read: usage error (2)"; else
+	notok "front --json read: usage error (2)" "exit $rc" "$(cat "$tmp/out")"; fi
 
 finish
