@@ -67,13 +67,14 @@ static void usage(FILE *f)
 		"        (default --host none: recorded in the store only)\n"
 		"  assignable-remove [--host SPEC] [-r|--rebind] BDF\n"
 		"        no longer assignable; -r gives it back to the driver it was taken from\n"
-		"  assignable-list [-n]     the assignable functions no domain has (-n: with names)\n"
+		"  assignable-list [-n] [--json]\n"
+		"        the assignable functions no domain has (-n: with names)\n"
 		"  attach [--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,permissive=1][,msitranslate=1]\n"
 		"         [,power_mgmt=1][,seize=1][,rdm_policy=strict|relaxed]\n"
 		"        pass a function to a guest as xl pci-attach does\n"
 		"  detach [-f] [--timeout MS] DOMID BDF\n"
 		"        take it back as xl pci-detach does; -f even when the guest does not answer\n"
-		"  list DOMID               the domain's functions, as xl pci-list\n"
+		"  list [--json] DOMID      the domain's functions, as xl pci-list\n"
 		"  domain-introduce [--name NAME] DOMID\n"
 		"        without a hypervisor: what xl create does to pvpci-stored for a domain\n"
 		"        (its socket PATH.d/DOMID appears; its home and name are written)\n"
@@ -774,7 +775,7 @@ struct ts_args {
 	const char *host_spec, *name;
 	struct pvpci_ts_host host;
 	struct pvpci_ts_opts o;
-	bool verbose, rebind, names;
+	bool verbose, rebind, names, json;
 	struct xs_handle *xs;
 };
 
@@ -803,6 +804,7 @@ static int ts_parse(struct ts_args *a, const char *allowed, int argc, char **arg
 		{ "force", no_argument, NULL, 'f' },
 		{ "rebind", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -829,6 +831,7 @@ static int ts_parse(struct ts_args *a, const char *allowed, int argc, char **arg
 		case 'f': a->o.force = true; break;
 		case 'r': a->rebind = true; break;
 		case 'n': a->names = true; break;
+		case 'j': a->json = true; break;
 		case 'v': a->verbose = true; break;
 		case 't':
 			if (parse_num(optarg, 1, 3600000, &v) < 0) {
@@ -898,10 +901,10 @@ static int cmd_toolstack(int argc, char **argv)
 	} verbs[] = {
 		{ "assignable-add", "HNf", "[--host none|sysfs[:ROOT]] [--force] [--name NAME] BDF", 1 },
 		{ "assignable-remove", "Hr", "[--host none|sysfs[:ROOT]] [-r|--rebind] BDF", 1 },
-		{ "assignable-list", "n", "[-n]", 0 },
+		{ "assignable-list", "nj", "[-n] [--json]", 0 },
 		{ "attach", "Htf", "[--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,OPTION=VALUE...]", 2 },
 		{ "detach", "ft", "[-f] [--timeout MS] DOMID BDF", 2 },
-		{ "list", "", "DOMID", 1 },
+		{ "list", "j", "[--json] DOMID", 1 },
 		{ "domain-introduce", "N", "[--name NAME] DOMID", 1 },
 	};
 	struct ts_args a = { 0 };
@@ -937,6 +940,10 @@ static int cmd_toolstack(int argc, char **argv)
 		size_t n = 0;
 
 		rc = ts_result(&a, pvpci_ts_assignable_list(a.xs, list, 4096, &n, err, sizeof(err)), err);
+		if (a.json) {
+			rc = rc ? rc : cli_json_ts_list(-1, list, NULL, n);
+			goto out;
+		}
 		for (size_t i = 0; !rc && i < n; i++)
 			printf("%04x:%02x:%02x.%01x %s\n", list[i].bdf.domain, list[i].bdf.bus, list[i].bdf.dev,
 			       list[i].bdf.fn, a.names ? list[i].name : "");
@@ -965,6 +972,10 @@ static int cmd_toolstack(int argc, char **argv)
 			size_t n = 0;
 
 			rc = ts_result(&a, pvpci_ts_list(a.xs, domid, devs, 256, &n, err, sizeof(err)), err);
+			if (a.json) {
+				rc = rc ? rc : cli_json_ts_list((int)domid, NULL, devs, n);
+				goto out;
+			}
 			/* xl prints nothing for a domain without PCI devices */
 			if (!rc && n)
 				printf("Vdev Device\n");

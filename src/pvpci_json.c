@@ -1,6 +1,6 @@
 /*
  * pvpci's --json documents: the top level and the members that come from
- * the CLI (the engine's messages).  The members of
+ * the CLI (the engine's messages, the toolstack's lists).  The members of
  * a function come from lib/view.c, the syntax from lib/json.c.
  */
 #include <errno.h>
@@ -75,4 +75,31 @@ void cli_json_view_function(struct pvpci_json *j, struct pvpci_hostdev *hd, stru
 	}
 	pvpci_json_end_array(j);
 	pvpci_json_end_object(j);
+}
+
+int cli_json_ts_list(int domid, const struct pvpci_ts_assignable *list,
+		     const struct pvpci_ts_dev *devs, size_t n)
+{
+	struct pvpci_json *j = cli_json_start();
+
+	if (!j)
+		return 1;
+	if (domid >= 0)
+		pvpci_json_uint(j, "domid", (unsigned)domid);
+	pvpci_json_begin_array(j, "functions");
+	for (size_t i = 0; i < n; i++) {
+		pvpci_json_begin_object(j, NULL);
+		pvpci_view_json_bdf(j, list ? &list[i].bdf : &devs[i].bdf);
+		if (list) {
+			pvpci_json_string(j, "name", list[i].name[0] ? list[i].name : NULL);
+		} else {
+			/* xl's Vdev column in numbers: slot << 3 | function */
+			pvpci_json_uint(j, "vdevfn", devs[i].vdevfn);
+			pvpci_json_uint(j, "vslot", devs[i].vdevfn >> 3);
+			pvpci_json_uint(j, "vfunc", devs[i].vdevfn & 7);
+		}
+		pvpci_json_end_object(j);
+	}
+	pvpci_json_end_array(j);
+	return cli_json_print(j, 0);
 }

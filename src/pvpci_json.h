@@ -12,6 +12,7 @@
 
 #include "pvpci/confspace.h"
 #include "pvpci/hostdev.h"
+#include "pvpci/toolstack.h"
 #include "view_json.h"	/* lib/: json.h and the members of a function */
 
 /* A document begun: its object open, "schema_version" written.  NULL
@@ -33,5 +34,10 @@ void cli_msgs_add(struct cli_msgs *m, int level, const char *msg);
  * hd's identity and err, why it is not exportable; then m as "messages". */
 void cli_json_view_function(struct pvpci_json *j, struct pvpci_hostdev *hd, struct pvpci_cs *cs,
 			    const char *err, const struct cli_msgs *m);
+
+/* The whole document of `list --json` (domid >= 0, from devs) or
+ * `assignable-list --json` (domid -1, from list). */
+int cli_json_ts_list(int domid, const struct pvpci_ts_assignable *list,
+		     const struct pvpci_ts_dev *devs, size_t n);
 
 #endif

@@ -1,12 +1,13 @@
 #!/bin/bash
-# --json of view and front ... lspci: each document parses, is valid
-# against its schema in doc/schema/, and says what the verb's text says
-# (json_check.py).  view: every dump of fixtures/ and
+# --json of view, front ... lspci, list and assignable-list: each document
+# parses, is valid against its schema in doc/schema/, and says what the
+# verb's text says (json_check.py).  view: every dump of fixtures/ and
 # ../shared/fixtures/pciutils, its bytes against the lspci text and what
 # lspci -F reads of it, its rows against the table; strings with quotes,
 # backslashes and bytes that are not UTF-8.  front lspci: through a pvpcid
-# in both topologies.  Errors: the exit code and stderr of the text,
-# nothing on stdout.
+# in both topologies.  list and assignable-list: through pvpci-stored and
+# pvpcid --store.  Errors: the exit code and stderr of the text, nothing
+# on stdout.
 # TAP on stdout; every process under a time limit; the daemons are waited
 # for, never slept on.
 set -u
@@ -156,4 +157,51 @@ rc=$?
 if [ "$rc" -eq 2 ] && grep -q 'option of lspci' "$tmp/out"; then ok "front --json read: usage error (2)"; else
 	notok "front --json read: usage error (2)" "exit $rc" "$(cat "$tmp/out")"; fi
 
+# ---- list and assignable-list, through the store and pvpcid --store ----
+store_start
+check "domain 1 introduced" pv domain-introduce 1
+if start --host "sim:$tmp/host.lspci" --store "$tmp/sock"; then
+	ok "pvpcid --store serves"
+else
+	notok "pvpcid --store serves" "$(tail -3 "$tmp/daemon.log")"
+	finish
+	exit 1
+fi
+pv assignable-list --json >"$tmp/al.json" 2>&1
+pv assignable-list -n >"$tmp/al.txt" 2>&1
+jcheck assignable "assignable-list, none" "$schema/pvpci-assignable-list.schema.json" "$tmp/al.json" "$tmp/al.txt"
+check "assignable-add 00:02.0 (named \"disk\" \\ n), 00:03.0, 00:04.0 (named net)" sh -c \
+	"$bin/pvpci assignable-add --name 'disk \"2\" \\ n' 00:02.0 && $bin/pvpci assignable-add 00:03.0 &&
+	 $bin/pvpci assignable-add --name net 00:04.0"
+pv assignable-list --json >"$tmp/al.json" 2>&1
+pv assignable-list -n >"$tmp/al.txt" 2>&1
+jcheck assignable "assignable-list" "$schema/pvpci-assignable-list.schema.json" "$tmp/al.json" "$tmp/al.txt"
+jcheck schema "assignable-list: names and null" "$schema/pvpci-assignable-list.schema.json" "$tmp/al.json" \
+	"{'functions.0.name': 'disk \"2\" \\\\ n', 'functions.1.name': None, 'functions.2.bdf': '0000:00:04.0'}"
+pv list --json 1 >"$tmp/l.json" 2>&1
+pv list 1 >"$tmp/l.txt" 2>&1
+jcheck list "list of a domain without functions" "$schema/pvpci-list.schema.json" "$tmp/l.json" "$tmp/l.txt"
+check "attach 1 00:03.0@5 and 00:04.0" sh -c "$bin/pvpci attach 1 00:03.0@5 && $bin/pvpci attach 1 00:04.0"
+pv list --json 1 >"$tmp/l.json" 2>&1
+pv list 1 >"$tmp/l.txt" 2>&1
+jcheck list "list 1" "$schema/pvpci-list.schema.json" "$tmp/l.json" "$tmp/l.txt"
+jcheck schema "list 1: 00:03.0 at slot 5" "$schema/pvpci-list.schema.json" "$tmp/l.json" \
+	"{'domid': 1, 'functions.0.bdf': '0000:00:03.0', 'functions.0.vslot': 5, 'functions.0.vdevfn': 40}"
+pv assignable-list --json >"$tmp/al.json" 2>&1
+pv assignable-list -n >"$tmp/al.txt" 2>&1
+jcheck assignable "assignable-list, two attached" "$schema/pvpci-assignable-list.schema.json" "$tmp/al.json" "$tmp/al.txt"
+pv --store "$tmp/sock" list --json 1 >"$tmp/l2.json" 2>&1
+if cmp -s "$tmp/l.json" "$tmp/l2.json"; then ok "--store before the verb: the same document"; else
+	notok "--store before the verb: the same document" "$(head -3 "$tmp/l2.json")"; fi
+same_failure "list of domain 0" list 0
+same_failure "list with no domain" list
+same_failure "assignable-list with an argument" assignable-list 1
+same_failure "list, a store that is not there" --store "$tmp/absent.sock" list 1
+same_failure "assignable-list, a store that is not there" --store "$tmp/absent.sock" assignable-list
+pv attach --json 1 00:02.0 >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'not an option of this verb' "$tmp/out"; then ok "attach --json: usage error (2)"; else
+	notok "attach --json: usage error (2)" "exit $rc" "$(cat "$tmp/out")"; fi
+stop
+store_stop
 finish
