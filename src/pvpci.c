@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		"        DOMID SUBCOMMAND\n"
 		"        a user-space pcifront for domain DOMID, through the protocol; with a store\n"
 		"        ($XENSTORED_PATH or --store) it connects through xenbus as pcifront does:\n"
-		"          lspci [--json]                     every visible function, lspci -xxxx text\n"
+		"          lspci [--json]                     every visible function: lspci -xxxx text, or JSON\n"
 		"          list                               the functions found on the root buses\n"
 		"          read BDF OFFSET SIZE               one config read\n"
 		"          write BDF OFFSET SIZE VALUE        one config write\n"
