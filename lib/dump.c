@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "pvpci/dump.h"
 #include "textutil.h"
 
@@ -38,6 +39,7 @@ struct parser {
 
 	bool in_dev;			/* devs[n - 1] is open for hex and Region lines */
 	unsigned end;			/* highest byte given + 1 */
+	unsigned given;			/* bytes given */
 	uint8_t rows[ROWS / 8];		/* rows given, to catch a row given twice */
 	struct pending_base pending[MAX_PENDING];
 	unsigned npending;
@@ -48,17 +50,12 @@ static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(pr
 static int fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int err;
 
-	if (!p->errbuf || !p->errlen)
-		return -EINVAL;
-	n = snprintf(p->errbuf, p->errlen, "line %u: ", p->lineno);
-	if (n >= 0 && (size_t)n < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	err = pvpci_verrf_line(p->errbuf, p->errlen, -EINVAL, p->lineno, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 /* Does [s, end) start with the pattern?  '#' stands for one hex digit. */
@@ -114,6 +111,7 @@ static void dev_clear(struct parser *p)
 {
 	memset(p->rows, 0, sizeof(p->rows));
 	p->end = 0;
+	p->given = 0;
 	p->npending = 0;
 }
 
@@ -232,6 +230,7 @@ static int dev_finish(struct parser *p)
 		return fail(p, "%s has no hex dump (as lspci -x prints it)", pvpci_bdf_format(&d->bdf, b));
 	}
 	d->len = p->end <= 64 ? 64 : p->end <= PVPCI_CFG_SIZE ? PVPCI_CFG_SIZE : PVPCI_CFG_EXP_SIZE;
+	d->whole = p->given == d->len;
 	map_pending(d, p->pending, p->npending);
 	for (i = 0; i + 1 < PVPCI_NUM_BARS; i++)
 		if (d->bars[i].flags & PVPCI_BAR_MEM64) {
@@ -335,6 +334,7 @@ static int hex_line(struct parser *p, const char *s, const char *end, unsigned d
 		return fail(p, "bad hex byte at column %u", (unsigned)(z - s) + 1);
 	if (nb && off + nb > p->end)
 		p->end = (unsigned)off + nb;
+	p->given += nb;
 	return 0;
 }
 
@@ -489,7 +489,14 @@ static int one_line(struct parser *p, const char *s, const char *end)
 
 int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char *errbuf, size_t errlen)
 {
-	struct parser p = { .errbuf = errbuf, .errlen = errlen };
+	return pvpci_dump_parse_at(text, len, 1, ret, errbuf, errlen);
+}
+
+int pvpci_dump_parse_at(const char *text, size_t len, unsigned first_line, struct pvpci_dump *ret,
+			char *errbuf, size_t errlen)
+{
+	struct parser p = { .errbuf = errbuf, .errlen = errlen,
+			    .lineno = first_line ? first_line - 1 : 0 };
 	const char *s, *end, *nl;
 	int r = 0;
 
@@ -500,7 +507,7 @@ int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char 
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	if (len > PVPCI_DUMP_MAX_BYTES) {
-		p.lineno = 1;
+		p.lineno++;
 		return fail(&p, "dump of %zu bytes is over the limit of %u", len, PVPCI_DUMP_MAX_BYTES);
 	}
 	while (s < end) {
@@ -515,7 +522,7 @@ int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char 
 	if (r < 0)
 		goto out;
 	if (!p.n) {
-		p.lineno = p.lineno ? p.lineno : 1;
+		p.lineno = p.lineno > first_line ? p.lineno : first_line ? first_line : 1;
 		r = fail(&p, "no PCI function found (expected the output of lspci -x)");
 		goto out;
 	}

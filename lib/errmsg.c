@@ -17,6 +17,19 @@ int pvpci_errf(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 	return err;
 }
 
+int pvpci_verrf_line(char *errbuf, size_t errlen, int err, unsigned line, const char *fmt,
+		     va_list ap)
+{
+	int n;
+
+	if (!errbuf || !errlen)
+		return err;
+	n = snprintf(errbuf, errlen, "line %u: ", line);
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+	return err;
+}
+
 void pvpci_vlogf(pvpci_logcb log, void *ctx, int level, const struct pvpci_bdf *about,
 		 const char *fmt, va_list ap)
 {

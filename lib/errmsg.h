@@ -14,6 +14,10 @@
 int pvpci_errf(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The same with "line N: " in front: what the text parsers say. */
+int pvpci_verrf_line(char *errbuf, size_t errlen, int err, unsigned line, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 5, 0)));
+
 /*
  * The one way the library logs: "BDF: message" (about may be NULL) to the
  * caller's callback at a syslog level; nothing when log is NULL.

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cs_internal.h"
+#include "errmsg.h"
 #include "pvpci/quirks.h"
 #include "textutil.h"
 
@@ -69,16 +70,10 @@ static int fail(char *errbuf, size_t errlen, unsigned line, int err, const char 
 static int fail(char *errbuf, size_t errlen, unsigned line, int err, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (!errbuf || !errlen)
-		return err;
-	n = snprintf(errbuf, errlen, "line %u: ", line);
-	if (n >= 0 && (size_t)n < errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	err = pvpci_verrf_line(errbuf, errlen, err, line, fmt, ap);
+	va_end(ap);
 	return err;
 }
 

@@ -50,6 +50,7 @@ struct pvpci_dump_dev {
 	 * reader may trust, not always 4096.
 	 */
 	unsigned len;
+	bool whole;			/* every byte of the len was given */
 	/*
 	 * From the Region / Expansion ROM lines (index PVPCI_ROM_BAR for the
 	 * ROM), as lspci printed them; where no line was given, all zero and
@@ -80,6 +81,10 @@ struct pvpci_dump {
  */
 PVPCI_API int pvpci_dump_parse(const char *text, size_t len, struct pvpci_dump *ret, char *errbuf,
 			       size_t errlen);
+/* The same for text that starts at line first_line of a larger file (a
+ * record's dumps): messages count lines from there. */
+PVPCI_API int pvpci_dump_parse_at(const char *text, size_t len, unsigned first_line,
+				  struct pvpci_dump *ret, char *errbuf, size_t errlen);
 
 /*
  * A dump in memory that may be text or a raw image: binary (see

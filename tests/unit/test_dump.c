@@ -126,6 +126,7 @@ static void test_virtio(void **state)
 	assert_int_equal(a->bdf.fn, 0);
 	assert_string_equal(a->desc, "Ethernet controller: Red Hat, Inc Virtio network device");
 	assert_int_equal(a->len, 256);
+	assert_true(a->whole);
 	assert_int_equal(cfg16(a, 0), 0x1af4);
 	assert_int_equal(cfg16(a, 2), 0x1000);
 	assert_int_equal(a->cfg[0xff], 0);
@@ -171,6 +172,7 @@ static void test_virtual_regions_and_domain(void **state)
 
 	load_fixture("tree-asus-p6t6", &d);
 	assert_int_equal(d.devs[0].len, 4096);
+	assert_true(d.devs[0].whole);
 	assert_int_equal(d.devs[0].cfg[0x100], 0x01);
 	assert_int_equal(d.devs[0].cfg[0xfff], 0x00);
 	pvpci_dump_free(&d);
@@ -197,6 +199,7 @@ static void test_x_form_64_bytes(void **state)
 	assert_int_equal(d.devs[0].bdf.dev, 2);
 	assert_int_equal(d.devs[0].bdf.fn, 3);
 	assert_int_equal(d.devs[0].len, 64);
+	assert_true(d.devs[0].whole);
 	assert_int_equal(d.devs[0].cfg[0x3d], 0x01);
 	assert_int_equal(d.devs[0].cfg[0x40], 0xff);
 	pvpci_dump_free(&d);
@@ -216,6 +219,7 @@ static void test_three_digit_offsets_and_partial(void **state)
 		 hdr64);
 	assert_int_equal(parse(text, &d), 0);
 	assert_int_equal(d.devs[0].len, 4096);
+	assert_false(d.devs[0].whole);	/* rows missing: a reader may not trust them */
 	assert_int_equal(d.devs[0].cfg[0x100], 0x01);
 	assert_int_equal(d.devs[0].cfg[0x103], 0x15);
 	assert_int_equal(d.devs[0].cfg[0xfff], 0x0f);
@@ -226,6 +230,7 @@ static void test_three_digit_offsets_and_partial(void **state)
 	snprintf(text, sizeof(text), "00:00.0 x\n%s40: 00\n70: 01 02\n", hdr64);
 	assert_int_equal(parse(text, &d), 0);
 	assert_int_equal(d.devs[0].len, 256);
+	assert_false(d.devs[0].whole);
 	assert_int_equal(d.devs[0].cfg[0x71], 0x02);
 	assert_int_equal(d.devs[0].cfg[0x72], 0xff);
 	pvpci_dump_free(&d);
@@ -381,6 +386,13 @@ static void test_errors(void **state)
 		/* And no errbuf is fine too. */
 		assert_int_equal(pvpci_dump_parse(cases[i].text, strlen(cases[i].text), &d, NULL, 0), -EINVAL);
 	}
+	/* Text from a larger file counts its lines from where it starts. */
+	assert_int_equal(pvpci_dump_parse_at("00:00.0 a\n08: 00\n", 18, 40, &(struct pvpci_dump){ 0 },
+					     errbuf, sizeof(errbuf)), -EINVAL);
+	assert_string_equal(errbuf, "line 41: offset 8 is not a multiple of 16");
+	assert_int_equal(pvpci_dump_parse_at("", 0, 40, &(struct pvpci_dump){ 0 }, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_string_equal(errbuf, "line 40: no PCI function found (expected the output of lspci -x)");
 	assert_int_equal(pvpci_dump_parse(NULL, 3, &(struct pvpci_dump){ 0 }, NULL, 0), -EINVAL);
 	assert_int_equal(pvpci_dump_parse("x", 1, NULL, NULL, 0), -EINVAL);
 }
