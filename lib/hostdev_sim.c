@@ -424,6 +424,35 @@ static int sim_host_open(const char *arg, struct pvpci_host **ret, char *errbuf,
 	return host_new(&dump, arg, ret, errbuf, errlen);
 }
 
+int pvpci_sim_host_from_dump(struct pvpci_dump *dump, const char *name, struct pvpci_host **ret,
+			     char *errbuf, size_t errlen)
+{
+	char why[PVPCI_ERRMSG_LEN] = "";
+	int r;
+
+	if (!dump || !ret)
+		return -EINVAL;
+	r = host_new(dump, name ? name : "<memory>", ret, why, sizeof(why));
+	*dump = (struct pvpci_dump){ 0 };
+	if (r < 0 && errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", why);
+	return r;
+}
+
+int pvpci_sim_host_replace(struct pvpci_host *hh, const struct pvpci_dump_dev *dd)
+{
+	struct sim_host *h = (struct sim_host *)hh;
+
+	if (!hh || hh->ops != &pvpci_hostdev_sim_ops || !dd)
+		return -EINVAL;
+	for (size_t i = 0; i < h->dump.n; i++)
+		if (!pvpci_bdf_cmp(&h->dump.devs[i].bdf, &dd->bdf)) {
+			h->dump.devs[i] = *dd;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 int pvpci_sim_host_from_text(const char *text, size_t len, struct pvpci_host **ret, char *errbuf,
 			     size_t errlen)
 {
@@ -462,6 +491,14 @@ static void sim_host_close(struct pvpci_host *hh)
 
 /* ---------------------------------------------------------------- devices */
 
+/* The image a dump gives: past what it gave, registers read 0 as
+ * unimplemented ones do. */
+static void load_image(uint8_t *img, const struct pvpci_dump_dev *dd)
+{
+	memset(img, 0, PVPCI_CFG_EXP_SIZE);
+	memcpy(img, dd->cfg, dd->len < PVPCI_CFG_EXP_SIZE ? dd->len : PVPCI_CFG_EXP_SIZE);
+}
+
 static int sim_open(struct pvpci_host *hh, const struct pvpci_bdf *bdf, struct pvpci_hostdev **ret)
 {
 	struct sim_host *h = (struct sim_host *)hh;
@@ -494,8 +531,7 @@ static int sim_open(struct pvpci_host *hh, const struct pvpci_bdf *bdf, struct p
 	s->idx = idx;
 	s->head.cfg_size = dd->len > PVPCI_CFG_SIZE ? PVPCI_CFG_EXP_SIZE : PVPCI_CFG_SIZE;
 	snprintf(s->head.desc, sizeof(s->head.desc), "%s", dd->desc);
-	/* Past what the dump gave, registers read 0 as unimplemented ones do. */
-	memcpy(s->init, dd->cfg, dd->len < sizeof(s->init) ? dd->len : sizeof(s->init));
+	load_image(s->init, dd);
 	build_masks(s, dd);
 	memcpy(s->cfg, s->init, sizeof(s->cfg));
 	h->busy[idx] = true;
@@ -569,7 +605,9 @@ static int sim_reset(struct pvpci_hostdev *d)
 {
 	struct sim_dev *s = (struct sim_dev *)d;
 
-	memcpy(s->cfg, s->init, sizeof(s->cfg));
+	/* The host's dump of the function, which pvpci_sim_host_replace may
+	 * have changed since the open. */
+	load_image(s->cfg, &s->h->dump.devs[s->idx]);
 	s->resets++;
 	return 0;
 }

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "pvpci/api.h"
+#include "pvpci/dump.h"
 #include "pvpci/hostdev.h"
 
 PVPCI_API extern const struct pvpci_hostdev_ops pvpci_hostdev_sim_ops;
@@ -80,6 +81,22 @@ struct pvpci_sim_write {
  */
 PVPCI_API int pvpci_sim_host_from_text(const char *text, size_t len, struct pvpci_host **ret,
 				       char *errbuf, size_t errlen);
+
+/*
+ * The same from a parsed dump, which the host takes (*dump is left empty,
+ * on failure too).  name is for messages ("no function X in NAME").
+ */
+PVPCI_API int pvpci_sim_host_from_dump(struct pvpci_dump *dump, const char *name,
+				       struct pvpci_host **ret, char *errbuf, size_t errlen);
+
+/*
+ * Replace the dump of function dd->bdf, which the host must have: a later
+ * open loads it; a device open now keeps its masks and BARs, and a reset
+ * brings it to the new image (a replay sets the state a device was found
+ * in after a reset so).  -ENOENT when the host has no such function,
+ * -EINVAL when h is not a sim host.
+ */
+PVPCI_API int pvpci_sim_host_replace(struct pvpci_host *h, const struct pvpci_dump_dev *dd);
 
 /*
  * The writes logged so far, oldest first.  *ret points into the device and

@@ -855,6 +855,57 @@ static void test_raw_image_host(void **state)
 	pvpci_host_close(h);
 }
 
+/* A host from a parsed dump takes it; replacing a function's dump changes
+ * what the next open loads and what a reset of an open one goes back to,
+ * not the masks it was opened with. */
+static void test_from_dump_and_replace(void **state)
+{
+	static uint8_t img[PVPCI_CFG_EXP_SIZE];
+	struct pvpci_host *h = NULL;
+	struct pvpci_hostdev *d = NULL;
+	struct pvpci_dump dump, other;
+	struct pvpci_bdf bdf = { 0, 3, 0, 0 };
+	size_t n;
+	char *text;
+
+	(void)state;
+	make_ep(ep_cfg);
+	text = dump_text(ep_cfg, PVPCI_CFG_EXP_SIZE, ep_bars, &n, NULL);
+	assert_int_equal(pvpci_dump_parse(text, n, &dump, errbuf, sizeof(errbuf)), 0);
+	assert_int_equal(pvpci_dump_parse(text, n, &other, errbuf, sizeof(errbuf)), 0);
+	free(text);
+	assert_int_equal(pvpci_sim_host_from_dump(&dump, "record", &h, errbuf, sizeof(errbuf)), 0);
+	assert_null(dump.devs);
+	assert_int_equal(dump.n, 0);
+
+	/* Open: the image as given; then the dump changes under it. */
+	assert_int_equal(pvpci_hostdev_open(h, &bdf, &d), 0);
+	memcpy(img, ep_cfg, sizeof(img));
+	img[0x3c] = 0x0b;			/* interrupt line */
+	img[0x200] = 0x5a;
+	memcpy(other.devs[0].cfg, img, sizeof(img));
+	assert_int_equal(pvpci_sim_host_replace(h, &other.devs[0]), 0);
+	assert_memory_equal(pvpci_sim_image(d), ep_cfg, 4096);
+	wr(d, 0x3c, 1, 0x22);
+	assert_int_equal(pvpci_hostdev_reset(d), 0);
+	assert_memory_equal(pvpci_sim_image(d), img, 4096);
+	/* Its masks are the open's: the vendor ID stays read-only. */
+	wr(d, 0x00, 2, 0x1234);
+	assert_int_equal(rd(d, 0x00, 2), (uint32_t)ep_cfg[0] | (uint32_t)ep_cfg[1] << 8);
+	pvpci_hostdev_close(d);
+	/* The next open loads the new dump whole. */
+	assert_int_equal(pvpci_hostdev_open(h, &bdf, &d), 0);
+	assert_memory_equal(pvpci_sim_image(d), img, 4096);
+	pvpci_hostdev_close(d);
+
+	other.devs[0].bdf.dev = 4;
+	assert_int_equal(pvpci_sim_host_replace(h, &other.devs[0]), -ENOENT);
+	assert_int_equal(pvpci_sim_host_replace(h, NULL), -EINVAL);
+	assert_int_equal(pvpci_sim_host_replace(NULL, &other.devs[0]), -EINVAL);
+	pvpci_dump_free(&other);
+	pvpci_host_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +930,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_bounded, ep_setup, ep_teardown),
 		cmocka_unit_test(test_not_a_sim_device),
 		cmocka_unit_test(test_raw_image_host),
+		cmocka_unit_test(test_from_dump_and_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
