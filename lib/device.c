@@ -57,7 +57,7 @@ int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
 	const char *dir = pvpci_statefile_dir(o ? o->state_dir : NULL);
 	struct pvpci_device *d;
 	struct pvpci_sr_opts so;
-	bool restored = false;
+	bool restored = false, saved = false;
 	char bdfs[PVPCI_BDF_STRLEN];
 	int r;
 
@@ -96,12 +96,18 @@ int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
 			r = pvpci_statefile_save(dir, &d->saved, errbuf, errlen);
 		if (r < 0)
 			goto fail;
+		saved = true;
 	} else {
 		goto fail;
 	}
 	r = build_cs(d, errbuf, errlen);
-	if (r < 0)
+	if (r < 0) {
+		/* Nothing was done to the device: what this bind saved goes,
+		 * or the next would take it for an earlier run's. */
+		if (saved)
+			pvpci_statefile_remove(dir, bdf, NULL, 0);
 		goto fail;
+	}
 	if (ret_restored)
 		*ret_restored = restored;
 	*ret = d;
