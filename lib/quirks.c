@@ -312,6 +312,29 @@ int pvpci_quirks_parse(const char *text, size_t len, struct pvpci_quirks **ret, 
 	return 0;
 }
 
+int pvpci_quirks_load(const char *path, struct pvpci_quirks **ret, char *errbuf, size_t errlen)
+{
+	char why[256] = "", *text = NULL;
+	FILE *f = fopen(path, "re");
+	size_t len = 0;
+	int r;
+
+	if (!f)
+		return pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
+	/* One byte more than the limit: a longer file is said, not cut. */
+	text = malloc(PVPCI_QUIRKS_MAX_TEXT + 1);
+	if (text)
+		len = fread(text, 1, PVPCI_QUIRKS_MAX_TEXT + 1, f);
+	r = !text ? -ENOMEM : ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (r == 0)
+		r = pvpci_quirks_parse(text, len, ret, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	free(text);
+	return r < 0 ? pvpci_errf(errbuf, errlen, r, "%s: %s", path, why) : 0;
+}
+
 void pvpci_quirks_free(struct pvpci_quirks *q)
 {
 	if (!q)
@@ -323,6 +346,26 @@ void pvpci_quirks_free(struct pvpci_quirks *q)
 size_t pvpci_quirks_count(const struct pvpci_quirks *q)
 {
 	return q ? q->n : 0;
+}
+
+const char *pvpci_quirks_field(const struct pvpci_quirks *q, size_t i, char *buf, size_t len)
+{
+	const struct quirk_field *f;
+	int n;
+
+	if (!q || i >= q->n || !buf || !len)
+		return NULL;
+	f = &q->f[i];
+	if (f->by_bdf)
+		n = snprintf(buf, len, "%04x:%02x:%02x.%x-%x:%x:%x", f->bdf.domain, f->bdf.bus,
+			     f->bdf.dev, f->bdf.fn, f->reg, f->size, f->mask);
+	else if (f->has_sub)
+		n = snprintf(buf, len, "%04x:%04x:%04x:%04x %x:%x:%x", f->vendor, f->device,
+			     f->subvendor, f->subdevice, f->reg, f->size, f->mask);
+	else
+		n = snprintf(buf, len, "%04x:%04x %x:%x:%x", f->vendor, f->device, f->reg, f->size,
+			     f->mask);
+	return n >= 0 && (size_t)n < len ? buf : NULL;
 }
 
 /* ---- applying ---- */

@@ -57,6 +57,18 @@ char *pvpci_describe(const uint8_t *cfg, char *buf, size_t len)
 	return buf;
 }
 
+int pvpci_view_capture(FILE *f, struct pvpci_hostdev *hd, const uint8_t *cfg)
+{
+	struct pvpci_bar bars[PVPCI_NUM_BARS + 1];
+	char d[200];
+
+	for (unsigned b = 0; b <= PVPCI_ROM_BAR; b++)
+		if (pvpci_hostdev_bar_info(hd, b, &bars[b]) < 0)
+			bars[b] = (struct pvpci_bar){ .flags = PVPCI_BAR_UNUSED };
+	return pvpci_dump_write(f, &hd->bdf, hd->desc[0] ? hd->desc : pvpci_describe(cfg, d, sizeof(d)),
+				cfg, hd->cfg_size, bars);
+}
+
 /* The guest's config space, read as the guest would: one dword at a time. */
 static int guest_image(struct pvpci_cs *cs, uint8_t *img)
 {

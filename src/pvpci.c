@@ -100,30 +100,13 @@ static void log_view(void *ctx, int level, const char *msg)
 }
 
 /* Read and parse a quirks file; says why on stderr when it cannot. */
-static int load_quirks(const char *path, struct pvpci_quirks **ret)
+int pvpci_load_quirks(const char *path, struct pvpci_quirks **ret)
 {
-	char err[512], *text = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "r");
-	int r = -errno;
+	char err[512];
+	int r = pvpci_quirks_load(path, ret, err, sizeof(err));
 
-	if (f) {
-		text = malloc(1 << 20);
-		len = text ? fread(text, 1, 1 << 20, f) : 0;
-		r = ferror(f) || !text ? -EIO : 0;
-		if (!r && !feof(f))
-			r = -EFBIG;
-		fclose(f);
-	}
-	if (r < 0) {
-		fprintf(stderr, "pvpci: %s: %s\n", path, strerror(-r));
-		free(text);
-		return r;
-	}
-	r = pvpci_quirks_parse(text, len, ret, err, sizeof(err));
-	free(text);
 	if (r < 0)
-		fprintf(stderr, "pvpci: %s: %s\n", path, err);
+		fprintf(stderr, "pvpci: %s\n", err);
 	return r;
 }
 
@@ -200,7 +183,7 @@ static int cmd_view(int argc, char **argv)
 		case 'q':
 			pvpci_quirks_free(quirks);
 			quirks = NULL;
-			if (load_quirks(optarg, &quirks) < 0) {
+			if (pvpci_load_quirks(optarg, &quirks) < 0) {
 				free(c);
 				return 1;
 			}
@@ -296,9 +279,8 @@ static int cmd_capture(int argc, char **argv)
 	rc = open_host_and_bdfs(c, argc - optind, argv + optind);
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		static uint8_t cfg[PVPCI_CFG_EXP_SIZE];
-		struct pvpci_bar bars[PVPCI_NUM_BARS + 1];
 		struct pvpci_hostdev *hd = NULL;
-		char bdf[PVPCI_BDF_STRLEN], d[200];
+		char bdf[PVPCI_BDF_STRLEN];
 		int r;
 
 		pvpci_bdf_format(&c->bdfs[i], bdf);
@@ -312,11 +294,7 @@ static int cmd_capture(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		for (unsigned b = 0; b <= PVPCI_ROM_BAR; b++)
-			if (pvpci_hostdev_bar_info(hd, b, &bars[b]) < 0)
-				bars[b] = (struct pvpci_bar){ .flags = PVPCI_BAR_UNUSED };
-		pvpci_dump_write(stdout, &hd->bdf, hd->desc[0] ? hd->desc : pvpci_describe(cfg, d, sizeof(d)),
-				 cfg, hd->cfg_size, bars);
+		pvpci_view_capture(stdout, hd, cfg);
 		pvpci_hostdev_close(hd);
 	}
 	pvpci_host_close(c->host);

@@ -241,17 +241,8 @@ int main(int argc, char **argv)
 	}
 	cfg.via_store = store != NULL;
 	if (quirks_path) {
-		FILE *f = fopen(quirks_path, "r");
-		static char text[1 << 20];
-		size_t len = f ? fread(text, 1, sizeof(text), f) : 0;
-
-		if (!f) {
-			fprintf(stderr, "pvpcid: %s: %s\n", quirks_path, strerror(errno));
-			return 1;
-		}
-		fclose(f);
-		if (pvpci_quirks_parse(text, len, &quirks, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: %s: %s\n", quirks_path, err);
+		if (pvpci_quirks_load(quirks_path, &quirks, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpcid: %s\n", err);
 			return 1;
 		}
 		cfg.dev.quirks = quirks;

@@ -65,10 +65,25 @@ struct pvpci_quirks;
  */
 PVPCI_API int pvpci_quirks_parse(const char *text, size_t len, struct pvpci_quirks **ret,
 				 char *errbuf, size_t errlen);
+/* The same from a file; errbuf says "PATH: line N: why" or why it could
+ * not be read. */
+PVPCI_API int pvpci_quirks_load(const char *path, struct pvpci_quirks **ret, char *errbuf,
+				size_t errlen);
 PVPCI_API void pvpci_quirks_free(struct pvpci_quirks *q);	/* NULL is fine */
 
 /* Fields parsed, over every line. */
 PVPCI_API size_t pvpci_quirks_count(const struct pvpci_quirks *q);
+
+/*
+ * Field i (0 .. count - 1) as one line of text, in the form it was given
+ * (pciback's, or keyed by IDs with this one field), which the parser
+ * reads back as the same field: what a record keeps of the quirks in
+ * force.  NULL when there is no field i or buf is too small
+ * (PVPCI_QUIRKS_FIELD_LEN always suffices).
+ */
+#define PVPCI_QUIRKS_FIELD_LEN	64
+PVPCI_API const char *pvpci_quirks_field(const struct pvpci_quirks *q, size_t i, char *buf,
+					 size_t len);
 
 /*
  * Add the fields of every quirk that matches cs's host function (its

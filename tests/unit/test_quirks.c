@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "pvpci/quirks.h"
@@ -71,6 +72,31 @@ static void test_parse_both_forms(void **state)
 	q = parse_ok("# pciback's form\n0000:03:00.0-40:1:ff\n03:00.0-0x44:0x2:0xffff # c\r\n\n \t \n"
 		     "1234:5678 48:4:ffffffff 4c:2:0f0f\t50:1:0\n1234:5678:1af4:ABCD 0x54:4:0000FF00");
 	assert_int_equal(pvpci_quirks_count(q), 6);
+	{
+		/* Each field written back as a line of its own form, which
+		 * parses to the same field (what a record keeps). */
+		static const char *const want[] = {
+			"0000:03:00.0-40:1:ff", "0000:03:00.0-44:2:ffff", "1234:5678 48:4:ffffffff",
+			"1234:5678 4c:2:f0f", "1234:5678 50:1:0", "1234:5678:1af4:abcd 54:4:ff00",
+		};
+		char buf[PVPCI_QUIRKS_FIELD_LEN], all[512] = "";
+		struct pvpci_quirks *back;
+
+		for (size_t i = 0; i < 6; i++) {
+			assert_non_null(pvpci_quirks_field(q, i, buf, sizeof(buf)));
+			assert_string_equal(buf, want[i]);
+			strcat(all, buf);
+			strcat(all, "\n");
+		}
+		assert_null(pvpci_quirks_field(q, 6, buf, sizeof(buf)));
+		assert_null(pvpci_quirks_field(q, 0, buf, 8));
+		assert_null(pvpci_quirks_field(NULL, 0, buf, sizeof(buf)));
+		back = parse_ok(all);
+		assert_int_equal(pvpci_quirks_count(back), 6);
+		for (size_t i = 0; i < 6; i++)
+			assert_string_equal(pvpci_quirks_field(back, i, buf, sizeof(buf)), want[i]);
+		pvpci_quirks_free(back);
+	}
 	pvpci_quirks_free(q);
 
 	/* Empty texts give an empty set. */
