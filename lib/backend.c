@@ -17,6 +17,7 @@
 #include "errmsg.h"
 #include "pvpci/backend.h"
 #include "pvpci/pciif.h"
+#include "pvpci/record.h"
 #include "pvpci/statefile.h"
 #include "pvpci/transport.h"
 
@@ -199,6 +200,7 @@ static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret, ch
 		.verbose = b->cfg.verbose,
 		.log = b->cfg.log,
 		.log_ctx = b->cfg.log_ctx,
+		.record = b->cfg.record,
 	};
 	struct dom *d = dom_find(b, domid);
 	char who[32];
@@ -308,6 +310,7 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 	if (err)
 		goto fail;
 	d->ndevs++;
+	pvpci_record_function(b->cfg.record, false, domid, &x->guest, o.cs.permissive, pvpci_device_cs(dev));
 	if (ret_guest)
 		*ret_guest = x->guest;
 	blog(b, 6, "%s exported to domain %u at %s", bdf, domid, pvpci_bdf_format(&x->guest, (char[PVPCI_BDF_STRLEN]){ 0 }));
@@ -323,6 +326,7 @@ static int bdev_release(struct pvpci_backend *b, struct dom *d, struct bdev *x, 
 	int err;
 
 	pvpci_pciif_unexport(d->pif, &x->host);
+	pvpci_record_unexport(b->cfg.record, d->domid, &x->host);
 	err = pvpci_device_unbind(x->d, errbuf, errlen);
 	if (err) {
 		char bdf[PVPCI_BDF_STRLEN];
@@ -366,9 +370,13 @@ static void dom_guest_gone(struct pvpci_backend *b, struct dom *d)
 		if (pvpci_pciif_export(d->pif, &x->host, reexport_slot(b, x), pvpci_device_cs(x->d),
 				       &x->guest, err, sizeof(err))) {
 			blog(b, 3, "%s: cannot export it again: %s; released", bdf, err);
+			pvpci_record_unexport(b->cfg.record, d->domid, &x->host);
 			pvpci_device_unbind(x->d, NULL, 0);
 			d->devs[i--] = d->devs[--d->ndevs];
+			continue;
 		}
+		pvpci_record_function(b->cfg.record, true, d->domid, &x->guest,
+				      b->cfg.dev.cs.permissive || x->permissive, pvpci_device_cs(x->d));
 	}
 }
 
@@ -380,6 +388,7 @@ static void front_drop(struct pvpci_backend *b, struct dom *d, const char *why)
 	 * guest's frontend by them, and each costs the guest a reset of
 	 * every function it has. */
 	blog(b, 6, "domain %u: frontend %s", d->domid, why);
+	pvpci_record_front(b->cfg.record, d->domid, false);
 	ep_del(b, d->chan->evt_fd);
 	ep_del(b, d->chan->ctl_fd);
 	pvpci_chan_close(d->chan);
@@ -629,6 +638,7 @@ static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan 
 	}
 	d->chan = c;
 	b->nfronts++;
+	pvpci_record_front(b->cfg.record, d->domid, true);
 	blog(b, 6, "domain %u: frontend connected (pci-op-ref %u, event-channel %u)", d->domid, c->ref,
 	     c->port);
 	return 0;
@@ -682,10 +692,27 @@ static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_c
 	pending_free(b, p);
 }
 
+/* The domain a frontend connects for, made when it has no function: a
+ * run that picked up a device with every entry on its way out (pciback
+ * attaches all the same).  -EBUSY when one is connected already. */
+static int dom_for_front(struct pvpci_backend *b, unsigned domid, struct dom **ret, char *errbuf,
+			 size_t errlen)
+{
+	struct dom *d = dom_find(b, domid);
+	int err;
+
+	if (!d && (err = dom_get(b, domid, &d, errbuf, errlen)) < 0)
+		return err;
+	if (d->chan)
+		return pvpci_errf(errbuf, errlen, -EBUSY, "domain %u is connected already", domid);
+	*ret = d;
+	return 0;
+}
+
 int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
 			  char *errbuf, size_t errlen)
 {
-	struct dom *d = dom_find(b, domid);
+	struct dom *d;
 	struct grant *g;
 	struct pvpci_chan *c;
 	int err;
@@ -696,12 +723,9 @@ int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 	if (!g)
 		return pvpci_errf(errbuf, errlen, -ENOENT,
 				  "domain %u granted no page %u with event channel %u", domid, ref, port);
-	/* A device may have no function exported: a run that picked it up
-	 * with every entry on its way out (pciback attaches all the same). */
-	if (!d && (err = dom_get(b, domid, &d, errbuf, errlen)) < 0)
+	err = dom_for_front(b, domid, &d, errbuf, errlen);
+	if (err)
 		return err;
-	if (d->chan)
-		return pvpci_errf(errbuf, errlen, -EBUSY, "domain %u is connected already", domid);
 	c = g->c;
 	ep_del(b, c->ctl_fd);
 	g->c = NULL;
@@ -712,6 +736,18 @@ int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 		return pvpci_errf(errbuf, errlen, err, "epoll: %s", strerror(-err));
 	}
 	return 0;
+}
+
+int pvpci_backend_attach(struct pvpci_backend *b, struct pvpci_chan *c, char *errbuf, size_t errlen)
+{
+	struct dom *d;
+	int err = dom_for_front(b, c->domid, &d, errbuf, errlen);
+
+	if (err)
+		return err;
+	c->ref = c->port = b->next_ref++;
+	err = dom_attach(b, d, c);
+	return err ? pvpci_errf(errbuf, errlen, err, "epoll: %s", strerror(-err)) : 0;
 }
 
 void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid)
@@ -751,6 +787,15 @@ int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
 			return 0;
 		}
 	return -ENOENT;
+}
+
+struct pvpci_cs *pvpci_backend_engine(const struct pvpci_backend *b, unsigned domid,
+				      const struct pvpci_bdf *host)
+{
+	struct dom *d = dom_find(b, domid);
+	struct bdev *x = d ? bdev_find(d, host) : NULL;
+
+	return x ? pvpci_device_cs(x->d) : NULL;
 }
 
 size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,
@@ -802,6 +847,7 @@ static int aer_post(struct pvpci_backend *b, struct dom *d, uint32_t cmd, int32_
 
 	if (err)
 		return err;
+	pvpci_record_aer(b->cfg.record, d->domid, &d->aer.host, cmd, state);
 	d->aer.active = true;
 	d->aer.cmd = cmd;
 	d->aer.deadline = pvpci_now_ms() + b->cfg.aer_timeout_ms;
@@ -817,6 +863,7 @@ static void aer_next(struct pvpci_backend *b, struct dom *d, int32_t res, bool t
 
 	pvpci_bdf_format(&d->aer.host, bdf);
 	d->aer.active = false;
+	pvpci_record_aer_answer(b->cfg.record, d->domid, &d->aer.host, d->aer.cmd, res, timeout);
 	if (timeout) {
 		blog(b, 3, "%s: pcifront aer process not responding (domain %u)", bdf, d->domid);
 		outcome_add(b, "%s:timeout", aer_step(d->aer.cmd));

@@ -21,6 +21,7 @@
 #include "cs_internal.h"
 #include "errmsg.h"
 #include "pvpci/pciif.h"
+#include "pvpci/record.h"
 
 static const char *const op_names[] = {
 #define PVPCI_OP_NAME(name, val) [val] = #name,
@@ -411,7 +412,7 @@ void pvpci_pciif_do_op(struct pvpci_pciif *p, struct pvpci_op *op)
 
 int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh)
 {
-	struct pvpci_op op;
+	struct pvpci_op op, sent;
 	uint32_t nvec;
 
 	if (!(__atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE) & PVPCI_XEN_PCIF_active))
@@ -420,6 +421,8 @@ int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh)
 	/* From here on only the copy counts: the compiler may not go back to
 	 * the page for any of it. */
 	__asm__ __volatile__("" ::: "memory");
+	if (p->cfg.record)
+		sent = op;
 	nvec = op.value;
 	pvpci_pciif_do_op(p, &op);
 	sh->op.err = op.err;
@@ -429,6 +432,9 @@ int pvpci_pciif_serve(struct pvpci_pciif *p, struct pvpci_sharedinfo *sh)
 			sh->op.msix_entries[i].vector = op.msix_entries[i].vector;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_fetch_and(&sh->flags, ~(uint32_t)PVPCI_XEN_PCIF_active, __ATOMIC_RELEASE);
+	/* Once the answer is out: the frontend's op and what it found. */
+	if (p->cfg.record)
+		pvpci_record_op(p->cfg.record, p->cfg.domid, &sent, &op);
 	return 1;
 }
 

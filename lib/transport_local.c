@@ -363,6 +363,45 @@ fail:;
 	return e;
 }
 
+int pvpci_local_pair(unsigned domid, struct pvpci_chan **ret_front, struct pvpci_chan **ret_back)
+{
+	int fds[NFDS], back[NFDS], sv[2], err;
+	struct pvpci_chan *f;
+
+	err = front_fds(fds);
+	if (err)
+		return err;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+		err = -errno;
+		close_fds(fds, NFDS);
+		return err;
+	}
+	for (int i = 0; i < NFDS; i++)
+		back[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+	if (back[FD_PAGE] < 0 || back[FD_TO_BACK] < 0 || back[FD_TO_FRONT] < 0) {
+		err = -errno;
+		close_fds(back, NFDS);
+		close_fds(fds, NFDS);
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	err = chan_make(fds, sv[0], false, &f);
+	if (err) {
+		close_fds(back, NFDS);
+		close(sv[1]);
+		return err;
+	}
+	err = chan_make(back, sv[1], true, ret_back);
+	if (err) {
+		local_close(f);
+		return err;
+	}
+	f->domid = (*ret_back)->domid = domid;
+	*ret_front = f;
+	return 0;
+}
+
 int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct pvpci_chan **ret,
 			struct pvpci_local_welcome *ret_welcome, char *errbuf, size_t errlen)
 {

@@ -21,6 +21,7 @@
 #include "pvpci/toolstack.h"
 #include "pvpci/view.h"
 #include "pvpci/xenbus.h"
+#include "pvpci_cmds.h"
 #include "pvpci_json.h"
 
 #include <poll.h>
@@ -47,6 +48,10 @@ static void usage(FILE *f)
 		"  restore [--host SPEC] [--state-dir DIR] [--no-reset-ok | --no-reset] BDF...\n"
 		"        bring each function to D0, reset it (refused when no reset is available\n"
 		"        unless --no-reset-ok), and write back what save kept\n"
+		"\n"
+		"  replay [--permissive | --strict] [--quirks FILE | --no-quirks] [--mode MODE] [--partial] FILE\n"
+		"        run a record of pvpcid --record again on simulated devices built from it, and\n"
+		"        say which answers differ (exit 0: none, 1: some, 2: a bad record)\n"
 		"\n"
 		"  front [--socket PATH] [--store PATH] [--timeout MS] [--verbose-requests] [--json]\n"
 		"        DOMID SUBCOMMAND\n"
@@ -995,6 +1000,8 @@ int main(int argc, char **argv)
 		return cmd_save_restore(argc - 1, argv + 1, argv[1][0] == 'r');
 	if (!strcmp(argv[1], "front"))
 		return cmd_front(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
 	if (is_ts_verb(argv[1]))
 		return cmd_toolstack(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -20,6 +20,7 @@
 #include "sandbox.h"
 #include "pvpci/backend.h"
 #include "pvpci/quirks.h"
+#include "pvpci/record.h"
 #include "pvpci/statefile.h"
 #include "pvpci/xenbus.h"
 
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 		"  --permissive           every function takes writes to bytes no register covers\n"
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
 		"  --verbose-requests     log every op, as pciback's verbose_request\n"
+		"  --record FILE          write every op with its answer, and each function's config space\n"
+		"                         before the first, to FILE for `pvpci replay` (README: Record and replay)\n"
 		"  --aer-timeout MS       how long a guest may take to answer an AER step (300000)\n"
 		"  --background           detach once serving; --pidfile FILE says where it went\n"
 		"  --no-sandbox           keep every capability and no seccomp filter (README: Least privilege)\n");
@@ -166,6 +169,7 @@ int main(int argc, char **argv)
 		{ "permissive", no_argument, NULL, 'p' },
 		{ "quirks", required_argument, NULL, 'q' },
 		{ "verbose-requests", no_argument, NULL, 'v' },
+		{ "record", required_argument, NULL, 'r' },
 		{ "aer-timeout", required_argument, NULL, 'A' },
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
@@ -175,7 +179,8 @@ int main(int argc, char **argv)
 	};
 	static struct exp exps[MAX_EXPORTS];
 	const char *host_spec = "sysfs", *sock = getenv("PVPCI_SOCKET"), *quirks_path = NULL;
-	const char *pidfile = NULL, *store = NULL, *hide = NULL;
+	const char *pidfile = NULL, *store = NULL, *hide = NULL, *record = NULL;
+	struct pvpci_recorder *rec = NULL;
 	struct xs_handle *xs = NULL;
 	struct pvpci_xbback *xb = NULL;
 	static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
@@ -220,6 +225,7 @@ int main(int argc, char **argv)
 		case 'p': cfg.dev.cs.permissive = true; break;
 		case 'q': quirks_path = optarg; break;
 		case 'v': cfg.verbose = lg.verbose = true; break;
+		case 'r': record = optarg; break;
 		case 'A': cfg.aer_timeout_ms = atoi(optarg); break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
@@ -261,6 +267,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cfg.host = host;
+	if (record) {
+		struct pvpci_recorder_cfg rc = {
+			.host = host_spec, .mode = cfg.mode, .permissive = cfg.dev.cs.permissive,
+			.quirks = quirks, .log = pvpci_daemon_log_stderr, .log_ctx = &lg,
+		};
+
+		if (pvpci_recorder_open(record, &rc, &rec, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpcid: --record %s\n", err);
+			goto out;
+		}
+		cfg.record = rec;
+	}
 	if (pvpci_backend_new(&cfg, &b, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
@@ -342,6 +360,7 @@ int main(int argc, char **argv)
 out:
 	pvpci_xbback_free(xb);	/* every device Closed in the store */
 	pvpci_backend_free(b);	/* every function restored and released */
+	pvpci_recorder_close(rec);	/* after the last event: the end line */
 	if (xs)
 		xs_close(xs);
 	if (rc == 0)

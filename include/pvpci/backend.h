@@ -25,6 +25,8 @@
 #include "pvpci/topology.h"
 
 struct pvpci_backend;
+struct pvpci_chan;
+struct pvpci_recorder;
 
 struct pvpci_backend_cfg {
 	struct pvpci_host *host;	/* not owned */
@@ -49,6 +51,9 @@ struct pvpci_backend_cfg {
 	 * (PVPCI_BACKEND_MAX_DOMAINS, PVPCI_BACKEND_MAX_FUNCS). */
 	unsigned max_domains;		/* domains with functions */
 	unsigned max_funcs;		/* functions of one domain */
+	/* Every op, function and frontend event goes to it (record.h:
+	 * pvpcid --record).  Not owned; NULL: none. */
+	struct pvpci_recorder *record;
 };
 
 #define PVPCI_BACKEND_MAX_DOMAINS	1024
@@ -121,6 +126,14 @@ PVPCI_API size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
 PVPCI_API int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 				    uint32_t port, char *errbuf, size_t errlen);
 PVPCI_API void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
+/*
+ * Connect c (a channel made in this process: pvpci_local_pair) as domain
+ * c->domid's frontend, as pvpci_backend_connect does a granted one: what
+ * a replay or a test drives the backend through.  On success the backend
+ * owns c; errors as pvpci_backend_connect's, c still the caller's.
+ */
+PVPCI_API int pvpci_backend_attach(struct pvpci_backend *b, struct pvpci_chan *c, char *errbuf,
+				   size_t errlen);
 PVPCI_API bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid);
 /* The host functions exported to domid (at most max written); how many. */
 PVPCI_API size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned domid,
@@ -128,6 +141,10 @@ PVPCI_API size_t pvpci_backend_exports(const struct pvpci_backend *b, unsigned d
 /* The host function domid sees at guest; -ENOENT when none. */
 PVPCI_API int pvpci_backend_host_of(const struct pvpci_backend *b, unsigned domid,
 				    const struct pvpci_bdf *guest, struct pvpci_bdf *ret_host);
+/* The engine of host as domid's guest sees it now (it is rebuilt for
+ * each frontend); NULL when domid does not have host. */
+PVPCI_API struct pvpci_cs *pvpci_backend_engine(const struct pvpci_backend *b, unsigned domid,
+						const struct pvpci_bdf *host);
 /* The root buses domid's frontend scans (domain << 8 | bus), ascending;
  * returns how many (at most max written). */
 PVPCI_API size_t pvpci_backend_roots(const struct pvpci_backend *b, unsigned domid, uint32_t *ret,

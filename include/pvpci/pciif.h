@@ -100,6 +100,7 @@ _Static_assert(sizeof(struct pvpci_sharedinfo) <= 4096, "fits a page");
 
 struct pvpci_cs;
 struct pvpci_ratelimit;
+struct pvpci_recorder;
 
 /*
  * Interrupt numbers for MSI and MSI-X, behind an interface: locally the
@@ -143,6 +144,9 @@ struct pvpci_pciif_cfg {
 	 * at every op) go through it, as pciback's dev_warn_ratelimited;
 	 * the verbose lines, asked for, do not.  Not owned; NULL: no limit. */
 	struct pvpci_ratelimit *log_limit;
+	/* Each op serve() answers goes to it, as sent and as answered
+	 * (record.h).  Not owned; NULL: none, and nothing is copied. */
+	struct pvpci_recorder *record;
 };
 
 PVPCI_API int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);

@@ -99,6 +99,16 @@ PVPCI_API int pvpci_local_connect(const char *path, unsigned domid, int timeout_
 				  char *errbuf, size_t errlen);
 
 /*
+ * Both ends of one channel in this process, as a frontend of domain domid
+ * and the backend it connected to would hold them (the same page, each
+ * side's kicks the other's to wait on, a socket whose close the other
+ * sees): for a replay (replay.h) or a test to drive the backend through
+ * (pvpci_backend_attach) as a frontend does.  0 or a negative errno.
+ */
+PVPCI_API int pvpci_local_pair(unsigned domid, struct pvpci_chan **ret_front,
+			       struct pvpci_chan **ret_back);
+
+/*
  * Backend: listen on a Unix seqpacket socket at path (an existing socket
  * file is replaced); returns the listening fd or a negative errno.
  */
