@@ -4,7 +4,9 @@
 # value, guest value, policy of every register), then the guest's config
 # space in lspci text decoded by the real lspci.  Then the protocol: pvpcid
 # exports this machine's captured virtio functions to domain 1 and a
-# user-space pcifront reads them through the shared page.  Last, the whole
+# user-space pcifront reads them through the shared page, pvpcid recording
+# it all, and pvpci replay runs the record again on simulated devices built
+# from it, with no difference.  Last, the whole
 # system: pvpci-stored as the xenstore, pvpcid following it, the xl-style
 # verbs passing functions to domain 1 while its frontend runs, hot attach
 # and detach through Reconfiguring / Reconfigured.
@@ -39,11 +41,13 @@ net=$here/fixtures/virtio-net.lspci
 if [ -x "$pvpcid" ] && [ -f "$net" ]; then
 	echo "=================================================================="
 	echo "== the PV protocol: pvpcid exports two functions to domain 1 (vpci),"
-	echo "== pvpci front speaks pciif.h to it over the local transport"
+	echo "== pvpci front speaks pciif.h to it over the local transport,"
+	echo "== pvpcid --record keeps every op with its answer"
 	echo "=================================================================="
 	cat "$net" "$here/fixtures/virtio-blk.lspci" >"$tmp/host"
 	timeout 20 "$pvpcid" --background --pidfile "$tmp/pid" --socket "$tmp/sock" --state-dir "$tmp/state" \
-		--host "sim:$tmp/host" --export 1:00:03.0 --export 1:00:02.0 --verbose-requests 2>"$tmp/daemon.log" ||
+		--host "sim:$tmp/host" --export 1:00:03.0 --export 1:00:02.0 --verbose-requests \
+		--record "$tmp/record" 2>"$tmp/daemon.log" ||
 		fail "pvpcid did not start: $(cat "$tmp/daemon.log")"
 	trap 'kill $(cat "$tmp/pid") 2>/dev/null || true; rm -rf "$tmp"' EXIT
 	front="timeout 20 $pvpci front --socket $tmp/sock 1"
@@ -66,6 +70,17 @@ if [ -x "$pvpcid" ] && [ -f "$net" ]; then
 	timeout 20 tail --pid="$(cat "$tmp/pid")" -f /dev/null
 	echo "== what pvpcid said (--verbose-requests), last lines:"
 	tail -8 "$tmp/daemon.log"
+	echo "== what it recorded (--record): the backend, each function's config space before the"
+	echo "== first op, every op with its answer ($(grep -c '^[0-9]* op ' "$tmp/record") of them), a few lines:"
+	sed -n '/^start /,/^backend /p' "$tmp/record"
+	grep -m1 '^[0-9]* export ' "$tmp/record"
+	grep -m1 -A3 '^[0-9]* export ' "$tmp/record" | tail -3
+	echo "..."
+	grep -m2 '^[0-9]* op ' "$tmp/record"
+	grep -m1 ' enable_msix ' "$tmp/record"
+	tail -1 "$tmp/record"
+	echo "\$ pvpci replay record      # the same ops on simulated devices built from the record"
+	timeout 60 "$pvpci" replay "$tmp/record" || fail "the replay of the record differs"
 fi
 
 stored=$build/pvpci-stored
