@@ -14,7 +14,7 @@
 #                                  at most; skipped when clang is missing
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
-targets="ops dump quirks store_wire store_db"
+targets="ops dump quirks store_wire store_db record"
 mode=${1:?usage: fuzz.sh build|run|check DIR [SECONDS]}
 dir=${2:?usage: fuzz.sh build|run|check DIR [SECONDS]}
 case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
@@ -39,6 +39,7 @@ opts() {
 	store_wire) echo "-max_len=16384 -dict=$src/tests/fuzz/store.dict" ;;
 	store_db) echo "-max_len=4096 -dict=$src/tests/fuzz/store.dict" ;;
 	dump) echo "-max_len=16384 -dict=$src/tests/fuzz/dump.dict" ;;
+	record) echo "-max_len=16384 -dict=$src/tests/fuzz/record.dict" ;;
 	*) echo "-max_len=4096" ;;
 	esac
 }
@@ -82,7 +83,7 @@ check)
 		echo "1..0 # SKIP clang is not installed (scripts/deps.sh installs it)"
 		exit 0
 	fi
-	echo "1..5"
+	echo "1..$(echo $targets | wc -w)"
 	mkdir -p "$(dirname "$dir")"
 	err=$(mktemp)
 	if ! build 2>"$err"; then
