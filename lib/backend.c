@@ -264,10 +264,54 @@ static struct dom *holder(const struct pvpci_backend *b, const struct pvpci_bdf 
 	return NULL;
 }
 
+/*
+ * Xen's SUPPORT.md: passing through a device that shares a resource with
+ * another, such as a line interrupt, is not security supported.  A
+ * function whose INTx is on a line another host function uses is refused
+ * (-EPERM, saying why and how to accept the risk), or with allow
+ * exported with a warning.  A host that cannot tell is said, not
+ * refused.
+ */
+static int check_intx(struct pvpci_backend *b, const struct pvpci_bdf *host, bool allow, char *errbuf,
+		      size_t errlen)
+{
+	struct pvpci_bdf with[4];
+	struct pvpci_intx in;
+	char bdf[PVPCI_BDF_STRLEN], list[96] = "";
+	size_t n, len = 0;
+	int r;
+
+	pvpci_bdf_format(host, bdf);
+	r = pvpci_host_intx_sharers(b->cfg.host, host, &in, with, 4, &n);
+	if (r < 0) {
+		blog(b, 4, "%s: cannot tell whether its INTx is shared with another device: %s", bdf,
+		     pvpci_host_errmsg(b->cfg.host));
+		return 0;
+	}
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n && i < 4; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+					pvpci_bdf_format(&with[i], (char[PVPCI_BDF_STRLEN]){ 0 }));
+	if (n > 4)
+		snprintf(list + len, sizeof(list) - len, " and %zu more", n - 4);
+	if (allow) {
+		blog(b, 4, "%s: its legacy interrupt (INTx, IRQ %u) is shared with %s: exported anyway "
+			   "(allow_shared_intx), which Xen does not security-support", bdf, in.irq, list);
+		return 0;
+	}
+	return pvpci_errf(errbuf, errlen, -EPERM,
+			  "%s: its legacy interrupt (INTx, IRQ %u) is shared with %s: Xen does not "
+			  "security-support passing through a device that shares resources with another "
+			  "(SUPPORT.md); to accept the risk, attach it with allow_shared_intx=1 or run "
+			  "pvpcid --allow-shared-intx", bdf, in.irq, list);
+}
+
 int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
-			 int vslot, bool permissive, struct pvpci_bdf *ret_guest, char *errbuf,
+			 int vslot, unsigned flags, struct pvpci_bdf *ret_guest, char *errbuf,
 			 size_t errlen)
 {
+	bool permissive = flags & PVPCI_EXPORT_PERMISSIVE;
 	struct pvpci_device_opts o = b->cfg.dev;
 	struct pvpci_device *dev = NULL;
 	struct dom *d;
@@ -280,6 +324,10 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 	if (d)
 		return pvpci_errf(errbuf, errlen, -EBUSY, "%s is exported to domain %u already", bdf,
 				  d->domid);
+	err = check_intx(b, host, (flags & PVPCI_EXPORT_SHARED_INTX) || b->cfg.allow_shared_intx, errbuf,
+			 errlen);
+	if (err)
+		return err;
 	err = dom_get(b, domid, &d, errbuf, errlen);
 	if (err)
 		return err;

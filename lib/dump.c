@@ -393,13 +393,11 @@ static bool parse_addr(const char **s, const char *end, uint64_t *ret)
  * capabilities and are not ours.  A line that does not read as one is
  * ignored, as lspci's other decoding is.
  */
-static void region_line(struct parser *p, const char *s, const char *end)
+/* A -v line's indent (a tab, or 1 to 8 spaces), skipped; NULL when the
+ * line has none. */
+static const char *indented(const char *s, const char *end)
 {
-	struct pvpci_dump_dev *d = &p->devs[p->n - 1];
-	struct pending_base pb = { { 0, 0, 0 }, false, false };
-	int idx = -1;
 	unsigned sp = 0;
-	bool rom = false;
 
 	if (s < end && *s == '\t') {
 		s++;
@@ -407,9 +405,42 @@ static void region_line(struct parser *p, const char *s, const char *end)
 		while (s < end && *s == ' ' && sp < 9)
 			s++, sp++;
 		if (!sp || sp > 8)
-			return;
+			return NULL;
 	}
-	if (s == end || *s == ' ' || *s == '\t')
+	return s == end || *s == ' ' || *s == '\t' ? NULL : s;
+}
+
+/* lspci -v's "Flags: ..., IRQ 16" or -vv's "Interrupt: pin A routed to
+ * IRQ 16": the host's interrupt number for the function's INTx.  True
+ * when the line was one of those. */
+static bool irq_line(struct parser *p, const char *s, const char *end)
+{
+	const char *q;
+	unsigned long v = 0;
+	int n = 0;
+
+	s = indented(s, end);
+	if (!s || (!starts(s, end, "Flags: ") && !starts(s, end, "Interrupt: ")))
+		return false;
+	q = find(s, end, "IRQ ");
+	if (!q)
+		return true;
+	for (q += 4; q < end && *q >= '0' && *q <= '9' && n < 9; q++, n++)
+		v = v * 10 + (unsigned long)(*q - '0');
+	if (n && n < 9 && (q == end || *q == ',' || *q == ' '))
+		p->devs[p->n - 1].irq = (unsigned)v;
+	return true;
+}
+
+static void region_line(struct parser *p, const char *s, const char *end)
+{
+	struct pvpci_dump_dev *d = &p->devs[p->n - 1];
+	struct pending_base pb = { { 0, 0, 0 }, false, false };
+	int idx = -1;
+	bool rom = false;
+
+	s = indented(s, end);
+	if (!s)
 		return;
 	if (starts(s, end, "Region ")) {
 		s += 7;
@@ -482,7 +513,7 @@ static int one_line(struct parser *p, const char *s, const char *end)
 	}
 	if (is_hex_line(s, end, &digits))
 		return hex_line(p, s, end, digits);
-	if (p->in_dev)
+	if (p->in_dev && !irq_line(p, s, end))
 		region_line(p, s, end);
 	return 0;
 }

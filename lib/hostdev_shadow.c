@@ -70,6 +70,16 @@ static void shadow_host_close(struct pvpci_host *h)
 	free(sh);
 }
 
+static int shadow_host_intx(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_intx *ret)
+{
+	struct shadow_host *sh = to_host(h);
+	int r = pvpci_host_intx(sh->inner, bdf, ret);
+
+	if (r < 0)
+		pvpci_host_set_err(h, "%s", pvpci_host_errmsg(sh->inner));
+	return r;
+}
+
 static int shadow_host_list(struct pvpci_host *h, struct pvpci_bdf *ret, size_t max, size_t *ret_n)
 {
 	struct shadow_host *sh = to_host(h);
@@ -182,6 +192,7 @@ const struct pvpci_hostdev_ops pvpci_hostdev_shadow_ops = {
 	.host_open = shadow_host_open,
 	.host_list = shadow_host_list,
 	.host_close = shadow_host_close,
+	.host_intx = shadow_host_intx,
 	.open = shadow_open,
 	.read = shadow_read,
 	.write = shadow_write,

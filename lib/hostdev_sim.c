@@ -489,6 +489,38 @@ static void sim_host_close(struct pvpci_host *hh)
 	host_unref((struct sim_host *)hh);
 }
 
+/* The dump's function at bdf, or NULL. */
+static const struct pvpci_dump_dev *dump_dev(const struct sim_host *h, const struct pvpci_bdf *bdf,
+					     size_t *ret_idx)
+{
+	for (size_t idx = 0; idx < h->dump.n; idx++)
+		if (!pvpci_bdf_cmp(&h->dump.devs[idx].bdf, bdf)) {
+			if (ret_idx)
+				*ret_idx = idx;
+			return &h->dump.devs[idx];
+		}
+	return NULL;
+}
+
+/* As the dump has it: Interrupt Pin, and the IRQ lspci -v printed, else
+ * the Interrupt Line the firmware wrote (0 and 0xff: none). */
+static int sim_host_intx(struct pvpci_host *hh, const struct pvpci_bdf *bdf, struct pvpci_intx *ret)
+{
+	struct sim_host *h = (struct sim_host *)hh;
+	const struct pvpci_dump_dev *dd = dump_dev(h, bdf, NULL);
+	char b[PVPCI_BDF_STRLEN];
+	unsigned line;
+
+	if (!dd) {
+		pvpci_host_set_err(hh, "no function %s in %s", pvpci_bdf_format(bdf, b), h->name);
+		return -ENODEV;
+	}
+	line = dd->len > 0x3c ? dd->cfg[0x3c] : 0;
+	ret->pin = dd->len > 0x3d ? dd->cfg[0x3d] : 0;	/* 5 and up: reserved, yet not "none" */
+	ret->irq = dd->irq ? dd->irq : line == 0xff ? 0 : line;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- devices */
 
 /* The image a dump gives: past what it gave, registers read 0 as
@@ -509,14 +541,11 @@ static int sim_open(struct pvpci_host *hh, const struct pvpci_bdf *bdf, struct p
 
 	if (!bdf || !ret)
 		return -EINVAL;
-	for (idx = 0; idx < h->dump.n; idx++)
-		if (!pvpci_bdf_cmp(&h->dump.devs[idx].bdf, bdf))
-			break;
-	if (idx == h->dump.n) {
+	dd = dump_dev(h, bdf, &idx);
+	if (!dd) {
 		pvpci_host_set_err(hh, "no function %s in %s", pvpci_bdf_format(bdf, b), h->name);
 		return -ENODEV;
 	}
-	dd = &h->dump.devs[idx];
 	if (h->busy[idx]) {
 		pvpci_host_set_err(hh, "%s is already open (a sim function has one owner)",
 				   pvpci_bdf_format(bdf, b));
@@ -628,6 +657,7 @@ const struct pvpci_hostdev_ops pvpci_hostdev_sim_ops = {
 	.host_open = sim_host_open,
 	.host_list = sim_host_list,
 	.host_close = sim_host_close,
+	.host_intx = sim_host_intx,
 	.open = sim_open,
 	.read = sim_read,
 	.write = sim_write,

@@ -225,6 +225,51 @@ out:
 	return r;
 }
 
+/* Its `irq` file (the kernel's number for its INTx; 0: none) and its
+ * Interrupt Pin, both read without opening the function. */
+static int sysfs_host_intx(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_intx *ret)
+{
+	struct sysfs_host *sh = to_host(h);
+	char name[PVPCI_BDF_STRLEN], path[PVPCI_BDF_STRLEN + 16], text[32], *end;
+	unsigned long irq;
+	uint8_t pin;
+	ssize_t n;
+	int fd, r;
+
+	pvpci_bdf_format(bdf, name);
+	snprintf(path, sizeof(path), "%s/config", name);
+	fd = openat(sh->devdir_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		pvpci_host_set_err(h, "cannot open %s/%s: %s", sh->devdir, path, strerror(-r));
+		return r == -ENOENT ? -ENODEV : r;
+	}
+	n = pread(fd, &pin, 1, 0x3d);
+	close(fd);
+	if (n != 1) {
+		pvpci_host_set_err(h, "cannot read the interrupt pin of %s", name);
+		return -EIO;
+	}
+	snprintf(path, sizeof(path), "%s/irq", name);
+	fd = openat(sh->devdir_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		pvpci_host_set_err(h, "cannot open %s/%s: %s", sh->devdir, path, strerror(-r));
+		return r;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	irq = strtoul(text, &end, 10);
+	if (n <= 0 || end == text || (*end && *end != '\n') || irq > UINT_MAX) {
+		pvpci_host_set_err(h, "%s/%s: not a number", sh->devdir, path);
+		return -EINVAL;
+	}
+	ret->pin = pin;
+	ret->irq = (unsigned)irq;
+	return 0;
+}
+
 /*
  * Basename of the function's `driver` link into buf; "" when there is no
  * link (bound to nothing).  Any other failure is an error, so that a link
@@ -629,6 +674,7 @@ const struct pvpci_hostdev_ops pvpci_hostdev_sysfs_ops = {
 	.host_open = sysfs_host_open,
 	.host_list = sysfs_host_list,
 	.host_close = sysfs_host_close,
+	.host_intx = sysfs_host_intx,
 	.open = sysfs_open,
 	.read = sysfs_read,
 	.write = sysfs_write,

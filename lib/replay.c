@@ -181,7 +181,8 @@ static void do_export(struct replay *R, size_t ev, const struct pvpci_rec_event 
 
 	pvpci_bdf_format(&fn->guest, want);
 	pvpci_sim_host_replace(R->host, &fn->dump);
-	r = pvpci_backend_export(R->b, e->domid, &fn->host, vslot, perm, &guest, err, sizeof(err));
+	r = pvpci_backend_export(R->b, e->domid, &fn->host, vslot, perm ? PVPCI_EXPORT_PERMISSIVE : 0, &guest,
+				 err, sizeof(err));
 	if (r < 0) {
 		say(R, ev, false, "the record exported it to domain %u at %s; the replay could not: %s",
 		    e->domid, want, err);
@@ -381,6 +382,9 @@ int pvpci_replay_run(const struct pvpci_record *rec, const struct pvpci_replay_o
 	cfg.dev.cs.log = o->log;
 	cfg.dev.cs.log_ctx = o->log_ctx;
 	cfg.dev.quirks = o->set_quirks ? o->quirks : rec->quirks;
+	/* The record says what was exported; whether a line interrupt was
+	 * shared on that host is no question for its ops. */
+	cfg.allow_shared_intx = true;
 	cfg.log = o->log;
 	cfg.log_ctx = o->log_ctx;
 	r = pvpci_backend_new(&cfg, &R.b, errbuf, errlen);

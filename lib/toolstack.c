@@ -255,7 +255,7 @@ int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf
 			return pvpci_errf(errbuf, errlen, -EINVAL,
 					  "'%s': the function wildcard (.*) is not supported: attach each function", s);
 		return pvpci_errf(errbuf, errlen, -EINVAL,
-				  "'%s': expected [DDDD:]BB:DD.F[@VSLOT][,permissive=1][,msitranslate=1][,power_mgmt=1][,seize=1]",
+				  "'%s': expected [DDDD:]BB:DD.F[@VSLOT][,permissive=1][,msitranslate=1][,power_mgmt=1][,seize=1][,allow_shared_intx=1]",
 				  s ? s : "");
 	}
 	if (*p == '@') {
@@ -269,8 +269,10 @@ int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf
 	}
 	while (*p == ',') {
 		const char *k = p + 1, *end = strchrnul(k, ','), *eq = memchr(k, '=', (size_t)(end - k));
-		static const char *const flags[] = { "permissive", "msitranslate", "power_mgmt", "seize" };
-		bool *dst[] = { &sp.permissive, &sp.msitranslate, &sp.power_mgmt, &sp.seize };
+		static const char *const flags[] = { "permissive", "msitranslate", "power_mgmt", "seize",
+						     "allow_shared_intx" };
+		bool *dst[] = { &sp.permissive, &sp.msitranslate, &sp.power_mgmt, &sp.seize, &sp.allow_shared_intx };
+		const unsigned nflags = sizeof(flags) / sizeof(flags[0]);
 		size_t kl, vl;
 		const char *v;
 		unsigned f;
@@ -280,9 +282,9 @@ int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf
 		kl = (size_t)(eq - k);
 		v = eq + 1;
 		vl = (size_t)(end - v);
-		for (f = 0; f < 4 && (strlen(flags[f]) != kl || strncmp(k, flags[f], kl)); f++)
+		for (f = 0; f < nflags && (strlen(flags[f]) != kl || strncmp(k, flags[f], kl)); f++)
 			;
-		if (f < 4) {
+		if (f < nflags) {
 			if (vl != 1 || (*v != '0' && *v != '1'))
 				return pvpci_errf(errbuf, errlen, -EINVAL, "'%.*s': %s is 0 or 1", (int)(end - k), k,
 						  flags[f]);
@@ -297,7 +299,7 @@ int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, char *errbuf
 						  (int)(end - k), k);
 		} else {
 			return pvpci_errf(errbuf, errlen, -EINVAL,
-					  "'%.*s': unknown option (permissive, msitranslate, power_mgmt, seize, rdm_policy)",
+					  "'%.*s': unknown option (permissive, msitranslate, power_mgmt, seize, rdm_policy, allow_shared_intx)",
 					  (int)kl, k);
 		}
 		p = end;
@@ -516,9 +518,11 @@ static bool write_entry(struct ts *c, xs_transaction_t t, int i, const struct pv
 	if (ok && sp->vdevfn)
 		ok = wr(c->xs, t, c->be, ekey(key, sizeof(key), "vdevfn", i), "%x", sp->vdevfn);
 	return ok &&
+	       /* libxl's line; allow_shared_intx (pvpci's own) only when set */
 	       wr(c->xs, t, c->be, ekey(key, sizeof(key), "opts", i),
-		  "msitranslate=%d,power_mgmt=%d,permissive=%d,rdm_policy=%s", sp->msitranslate, sp->power_mgmt,
-		  sp->permissive, sp->rdm_relaxed ? "relaxed" : "strict") &&
+		  "msitranslate=%d,power_mgmt=%d,permissive=%d,rdm_policy=%s%s", sp->msitranslate, sp->power_mgmt,
+		  sp->permissive, sp->rdm_relaxed ? "relaxed" : "strict",
+		  sp->allow_shared_intx ? ",allow_shared_intx=1" : "") &&
 	       wr(c->xs, t, c->be, ekey(key, sizeof(key), "state", i), "%d", PVPCI_XB_Initialising);
 }
 

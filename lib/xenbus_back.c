@@ -163,7 +163,7 @@ static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *
 
 static void fatal(struct pvpci_xbback *x, struct xbdev *d, int err, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -189,7 +189,7 @@ static void export_failed(struct pvpci_xbback *x, struct xbdev *d, int i, bool h
 static void export_failed(struct pvpci_xbback *x, struct xbdev *d, int i, bool hot, int err,
 			  const char *fmt, ...)
 {
-	char msg[256], key[32];
+	char msg[512], key[32];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -218,15 +218,27 @@ static int parse_bdf(const char *s, struct pvpci_bdf *ret)
 	return 0;
 }
 
+/* Whether opts-N ("msitranslate=0,power_mgmt=0,permissive=1,...") has key=1. */
+static bool opt_on(const char *opts, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == '=' && p[kl + 1] == '1' && (!p[kl + 2] || p[kl + 2] == ','))
+			return true;
+	return false;
+}
+
 /* Export dev-i (xen_pcibk_export_device): vdevfn-i places it, opts-i may
- * make it permissive; vdev-i says where the guest sees it.  A failure is
- * said as export_failed says it (hot: a hot-added entry). */
+ * make it permissive or accept a shared INTx (allow_shared_intx=1, which
+ * only pvpci's toolstack writes); vdev-i says where the guest sees it.  A
+ * failure is said as export_failed says it (hot: a hot-added entry). */
 static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev, bool hot)
 {
 	char key[32], *s, *opts, err[512];
 	struct pvpci_bdf host, guest;
 	int vslot = PVPCI_VSLOT_ANY, r;
-	bool permissive;
+	unsigned flags;
 
 	snprintf(key, sizeof(key), "dev-%d", i);
 	s = pvpci_xb_read(x->xs, d->be, key);
@@ -271,14 +283,20 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 	}
 	snprintf(key, sizeof(key), "opts-%d", i);
 	opts = pvpci_xb_read(x->xs, d->be, key);
-	permissive = opts && strstr(opts, "permissive=1");
+	flags = (opt_on(opts, "permissive") ? PVPCI_EXPORT_PERMISSIVE : 0) |
+		(opt_on(opts, "allow_shared_intx") ? PVPCI_EXPORT_SHARED_INTX : 0);
 	free(opts);
-	r = pvpci_backend_export(x->b, d->domid, &host, vslot, permissive, &guest, err, sizeof(err));
+	r = pvpci_backend_export(x->b, d->domid, &host, vslot, flags, &guest, err, sizeof(err));
 	if (r == -ENOSPC && strstr(err, PVPCI_TOPO_FULL_MSG)) {
 		/* pciback's own words (xen_pcibk_add_pci_dev: -ENOMEM), which
 		 * people grep for; which function, and why, in the log. */
 		xlog(x, 3, "%s: %s", d->be, err);
 		export_failed(x, d, i, hot, -ENOMEM, "%s", PVPCI_TOPO_FULL_MSG);
+		return r;
+	}
+	if (r == -EPERM) {
+		/* The backend's own policy (a shared INTx): its words as they are. */
+		export_failed(x, d, i, hot, r, "%s", err);
 		return r;
 	}
 	if (r) {

@@ -39,10 +39,13 @@ static void usage(FILE *f)
 		"  --socket PATH          local frontends connect here ($PVPCI_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --store PATH           follow the toolstack through the xenstore at PATH (pvpci-stored's\n"
 		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export\n"
-		"  --export DOMID:BDF[@VSLOT][,permissive=1]  export a function without a store (repeatable)\n"
+		"  --export DOMID:BDF[@VSLOT][,permissive=1][,allow_shared_intx=1]\n"
+		"                         export a function without a store (repeatable)\n"
 		"  --hide '(BDF)(BDF)'    functions seized at start, as pciback.hide (with a store)\n"
 		"  --state-dir DIR        saved config space ($PVPCI_STATE_DIR or " PVPCI_STATE_DIR_DEFAULT ")\n"
 		"  --permissive           every function takes writes to bytes no register covers\n"
+		"  --allow-shared-intx    export functions whose legacy interrupt line another host device\n"
+		"                         uses too (refused otherwise: Xen does not security-support it)\n"
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
 		"  --verbose-requests     log every op, as pciback's verbose_request\n"
 		"  --record FILE          write every op with its answer, and each function's config space\n"
@@ -56,10 +59,10 @@ struct exp {
 	unsigned domid;
 	struct pvpci_bdf bdf;
 	int vslot;
-	bool permissive;
+	unsigned flags;		/* PVPCI_EXPORT_* */
 };
 
-/* DOMID:BDF[@VSLOT][,permissive=1] */
+/* DOMID:BDF[@VSLOT][,permissive=0|1][,allow_shared_intx=0|1] */
 static int parse_export(const char *s, struct exp *e)
 {
 	char *end;
@@ -70,7 +73,7 @@ static int parse_export(const char *s, struct exp *e)
 		return -EINVAL;
 	e->domid = (unsigned)v;
 	e->vslot = -1;
-	e->permissive = false;
+	e->flags = 0;
 	if (pvpci_bdf_parse_prefix(end + 1, &e->bdf, &p) < 0)
 		return -EINVAL;
 	if (*p == '@') {
@@ -81,12 +84,21 @@ static int parse_export(const char *s, struct exp *e)
 		p = end;
 	}
 	while (*p == ',') {
-		if (!strncmp(p, ",permissive=1", 13))
-			e->permissive = true, p += 13;
-		else if (!strncmp(p, ",permissive=0", 13))
-			p += 13;
-		else
+		static const struct { const char *key; unsigned flag; } o[] = {
+			{ ",permissive=", PVPCI_EXPORT_PERMISSIVE },
+			{ ",allow_shared_intx=", PVPCI_EXPORT_SHARED_INTX },
+		};
+		size_t k, kl = 0;
+
+		for (k = 0; k < sizeof(o) / sizeof(o[0]); k++) {
+			kl = strlen(o[k].key);
+			if (!strncmp(p, o[k].key, kl) && (p[kl] == '0' || p[kl] == '1'))
+				break;
+		}
+		if (k == sizeof(o) / sizeof(o[0]))
 			return -EINVAL;
+		e->flags = p[kl] == '1' ? e->flags | o[k].flag : e->flags & ~o[k].flag;
+		p += kl + 1;
 	}
 	return *p ? -EINVAL : 0;
 }
@@ -167,6 +179,7 @@ int main(int argc, char **argv)
 		{ "hide", required_argument, NULL, 'i' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "permissive", no_argument, NULL, 'p' },
+		{ "allow-shared-intx", no_argument, NULL, 'I' },
 		{ "quirks", required_argument, NULL, 'q' },
 		{ "verbose-requests", no_argument, NULL, 'v' },
 		{ "record", required_argument, NULL, 'r' },
@@ -215,7 +228,7 @@ int main(int argc, char **argv)
 		case 'i': hide = optarg; break;
 		case 'e':
 			if (nexp == MAX_EXPORTS || parse_export(optarg, &exps[nexp]) < 0) {
-				fprintf(stderr, "pvpcid: --export %s: expected DOMID:BDF[@VSLOT][,permissive=1]\n",
+				fprintf(stderr, "pvpcid: --export %s: expected DOMID:BDF[@VSLOT][,permissive=1][,allow_shared_intx=1]\n",
 					optarg);
 				return 2;
 			}
@@ -223,6 +236,7 @@ int main(int argc, char **argv)
 			break;
 		case 'd': cfg.dev.state_dir = optarg; break;
 		case 'p': cfg.dev.cs.permissive = true; break;
+		case 'I': cfg.allow_shared_intx = true; break;
 		case 'q': quirks_path = optarg; break;
 		case 'v': cfg.verbose = lg.verbose = true; break;
 		case 'r': record = optarg; break;
@@ -294,8 +308,8 @@ int main(int argc, char **argv)
 		struct pvpci_bdf guest;
 		char h[PVPCI_BDF_STRLEN], g[PVPCI_BDF_STRLEN];
 
-		if (pvpci_backend_export(b, exps[i].domid, &exps[i].bdf, exps[i].vslot,
-					 exps[i].permissive, &guest, err, sizeof(err)) < 0) {
+		if (pvpci_backend_export(b, exps[i].domid, &exps[i].bdf, exps[i].vslot, exps[i].flags, &guest,
+					 err, sizeof(err)) < 0) {
 			fprintf(stderr, "pvpcid: export %s to domain %u: %s\n",
 				pvpci_bdf_format(&exps[i].bdf, h), exps[i].domid, err);
 			goto out;

@@ -39,6 +39,9 @@ struct pvpci_backend_cfg {
 	 * pvpci_backend_connect once the frontend has published them.
 	 * Without, a hello connects at once. */
 	bool via_store;
+	/* Every function as PVPCI_EXPORT_SHARED_INTX: exported even when its
+	 * INTx is shared with another host function (not security supported). */
+	bool allow_shared_intx;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 	/* What guests and clients can make the backend say, limited per
@@ -64,17 +67,24 @@ PVPCI_API int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpc
 /* Drop every frontend, restore and release every function, free b. */
 PVPCI_API void pvpci_backend_free(struct pvpci_backend *b);
 
+/* What pvpci_backend_export's flags ask for (0: neither). */
+#define PVPCI_EXPORT_PERMISSIVE		1u	/* writes to bytes no register covers reach it */
+#define PVPCI_EXPORT_SHARED_INTX	2u	/* exported even when its INTx line is shared */
+
 /*
- * Export host function host to domain domid at vslot (vpci;
- * PVPCI_VSLOT_ANY to choose), permissive or not: bind it (saving its
- * config space), and give the guest a fresh view.  -EBUSY when it is
- * exported already (to any domain); -ENOSPC when domid has max_funcs
- * functions already, or is new and max_domains domains have some; other
- * errors as pvpci_device_bind and pvpci_topo_add.  *ret_guest (may be
- * NULL) is where the guest sees it.
+ * Export host function host to domain domid at vslot (vpci, slot;
+ * PVPCI_VSLOT_ANY to choose), with flags: bind it (saving its config
+ * space), and give the guest a fresh view.  -EBUSY when it is exported
+ * already (to any domain); -ENOSPC when domid has max_funcs functions
+ * already, or is new and max_domains domains have some; -EPERM when its
+ * INTx is on a line another host function uses
+ * (pvpci_host_intx_sharers: not security supported by Xen), unless
+ * PVPCI_EXPORT_SHARED_INTX or cfg.allow_shared_intx says to accept that
+ * (then a warning is logged); other errors as pvpci_device_bind and
+ * pvpci_topo_add.  *ret_guest (may be NULL) is where the guest sees it.
  */
 PVPCI_API int pvpci_backend_export(struct pvpci_backend *b, unsigned domid,
-				   const struct pvpci_bdf *host, int vslot, bool permissive,
+				   const struct pvpci_bdf *host, int vslot, unsigned flags,
 				   struct pvpci_bdf *ret_guest, char *errbuf, size_t errlen);
 /* Restore and release host; -ENOENT when domid does not have it. */
 PVPCI_API int pvpci_backend_unexport(struct pvpci_backend *b, unsigned domid,

@@ -66,6 +66,13 @@ struct pvpci_dump_dev {
 	 * decode it (Enhanced Allocation, or a BAR the firmware hid).
 	 */
 	bool bar_virtual[PVPCI_NUM_BARS + 1];
+	/*
+	 * The host's interrupt number for the function's INTx, as lspci -v
+	 * printed it ("Flags: ..., IRQ 16", or -vv's "Interrupt: pin A routed
+	 * to IRQ 16"); 0 when no line said.  Not written back by
+	 * pvpci_dump_write.
+	 */
+	unsigned irq;
 };
 
 struct pvpci_dump {

@@ -42,6 +42,17 @@ struct pvpci_bar {
 	unsigned flags;
 };
 
+/*
+ * A function's legacy interrupt (INTx) as the host has it routed: pin is
+ * its Interrupt Pin register (0: it uses no INTx, MSI only or none at
+ * all; 1-4: INTA#-INTD#), irq the host's interrupt number for that line
+ * (0: none known).
+ */
+struct pvpci_intx {
+	unsigned pin;
+	unsigned irq;
+};
+
 struct pvpci_host;
 struct pvpci_hostdev;
 
@@ -54,6 +65,9 @@ struct pvpci_hostdev_ops {
 	/* Functions present, in ascending BDF order. */
 	int (*host_list)(struct pvpci_host *h, struct pvpci_bdf *ret, size_t max, size_t *ret_n);
 	void (*host_close)(struct pvpci_host *h);
+	/* A function's INTx, whether or not it is open (another owner may
+	 * hold it); NULL: the backend cannot tell. */
+	int (*host_intx)(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_intx *ret);
 
 	int (*open)(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_hostdev **ret);
 	/* off/size are validated by the caller: size 1, 2 or 4, aligned, inside cfg_size. */
@@ -100,6 +114,24 @@ PVPCI_API void pvpci_host_close(struct pvpci_host *h);	/* NULL is fine */
 PVPCI_API int pvpci_host_list(struct pvpci_host *h, struct pvpci_bdf *ret, size_t max,
 			      size_t *ret_n);
 PVPCI_API const char *pvpci_host_errmsg(const struct pvpci_host *h);
+
+/* bdf's INTx as the host routes it (sysfs: its `irq` file and Interrupt
+ * Pin; sim: the dump's IRQ, else its Interrupt Line).  -EOPNOTSUPP when
+ * the backend cannot tell, -ENODEV for no such function. */
+PVPCI_API int pvpci_host_intx(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+			      struct pvpci_intx *ret);
+/*
+ * The other functions of the host whose INTx is on bdf's line (pin not 0,
+ * the same irq): Xen does not security-support passing through a device
+ * that shares a resource such as a line interrupt with another device
+ * (SUPPORT.md, "x86/PCI Device Passthrough").  A function with pin 0 or
+ * no known irq shares nothing.  *ret_intx (may be NULL) is bdf's own; at
+ * most max sharers are written, in BDF order, and *ret_n says how many
+ * there are.  Errors as pvpci_host_intx, or pvpci_host_list's.
+ */
+PVPCI_API int pvpci_host_intx_sharers(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+				      struct pvpci_intx *ret_intx, struct pvpci_bdf *ret, size_t max,
+				      size_t *ret_n);
 
 PVPCI_API int pvpci_hostdev_open(struct pvpci_host *h, const struct pvpci_bdf *bdf,
 				 struct pvpci_hostdev **ret);

@@ -47,8 +47,9 @@ struct xs_handle;
 
 /*
  * xl's PCI spec: BDF[@VSLOT][,permissive=0|1][,msitranslate=0|1]
- * [,power_mgmt=0|1][,seize=0|1][,rdm_policy=strict|relaxed].  VSLOT is
- * hex (0-1f).  The function wildcard ("BB:DD.*") is refused.
+ * [,power_mgmt=0|1][,seize=0|1][,rdm_policy=strict|relaxed], and pvpci's
+ * own [,allow_shared_intx=0|1].  VSLOT is hex (0-1f).  The function
+ * wildcard ("BB:DD.*") is refused.
  */
 struct pvpci_pci_spec {
 	struct pvpci_bdf bdf;
@@ -58,6 +59,10 @@ struct pvpci_pci_spec {
 	bool power_mgmt;
 	bool seize;		/* assignable-add it first when it is not assignable */
 	bool rdm_relaxed;	/* rdm_policy; strict unless said */
+	/* Export it even when its INTx line is shared with another host
+	 * device, which Xen does not security-support: opts-N gets
+	 * ",allow_shared_intx=1" (xl knows no such key). */
+	bool allow_shared_intx;
 };
 
 /* 0, or -EINVAL with *ret untouched and errbuf saying why. */

@@ -8,8 +8,10 @@
 # fake_endpoint ROOT BDF: under ROOT, BDF as a PCIe endpoint 1234:5678
 # (subsystem 1af4:abcd), class 0x020000: BAR 0 memory, BARs 2/3 64-bit
 # prefetchable, BAR 4 I/O, ROM; PM at 0x40, PCI Express v2 at 0x50, AER
-# at 0x100; a resource file, enable, and a reset file (what the kernel
-# writes there: the last "1").  No driver link: writable with writes=1
+# at 0x100; INTA on a line of its own (its irq file: 16 for the first
+# endpoint made, 17 for the next...); a resource file, enable, and a reset
+# file (what the kernel writes there: the last "1").  No driver link:
+# writable with writes=1
 # (the sysfs backend's rule).  Sets $dev (its directory) and $cfg (its
 # config file), which put and differing use.
 fake_endpoint() {
@@ -40,6 +42,8 @@ fake_endpoint() {
 EOF
 	echo 0 >"$dev/enable"
 	: >"$dev/reset"
+	fake_irqs=$((${fake_irqs:-0} + 1))
+	echo $((15 + fake_irqs)) >"$dev/irq"
 }
 
 # fake_msi: the endpoint fake_endpoint made last ($cfg) gets MSI (64-bit,

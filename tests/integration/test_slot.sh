@@ -143,12 +143,6 @@ else
 	notok "list 1: 64 functions, $(host 64) at 05.0" "$(head -5 "$tmp/out")"
 fi
 
-if stop && grep -q stopping "$tmp/daemon.log"; then ok "pvpcid stops"; else notok "pvpcid stops"; fi
-if grep -q -e 'Sanitizer' -e 'runtime error' "$tmp/daemon.log" "$tmp/front.err"; then
-	notok "no sanitizer report from pvpcid or the frontend" \
-		"$(grep -h -A3 -e Sanitizer -e 'runtime error' "$tmp/daemon.log" "$tmp/front.err" | head -8)"
-else
-	ok "no sanitizer report from pvpcid or the frontend"
-fi
+stop_clean
 store_stop
 finish

@@ -111,3 +111,14 @@ front_sees() {
 		notok "$d" "$(cat "$tmp/block")" "$(tail -3 "$tmp/front.err")"
 	fi
 }
+# Stop pvpcid; it must say it stops, and neither it nor the frontend may
+# have a sanitizer report.
+stop_clean() {
+	if stop && grep -q stopping "$tmp/daemon.log"; then ok "pvpcid stops"; else notok "pvpcid stops"; fi
+	if grep -q -e 'Sanitizer' -e 'runtime error' "$tmp/daemon.log" "$tmp/front.err" 2>/dev/null; then
+		notok "no sanitizer report from pvpcid or the frontend" \
+			"$(grep -h -A3 -e Sanitizer -e 'runtime error' "$tmp/daemon.log" "$tmp/front.err" | head -8)"
+	else
+		ok "no sanitizer report from pvpcid or the frontend"
+	fi
+}

@@ -24,14 +24,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "pvpci/backend.h"
 #include "pvpci/front.h"
 #include "pvpci/hostdev_sim.h"
 #include "pvpci/transport.h"
-
-#ifndef PVPCI_SRC
-#define PVPCI_SRC "."
-#endif
 
 #define NFUNCS	4	/* host functions 0000:00:10.0 .. 0000:00:13.0 */
 
@@ -71,21 +68,10 @@ static unsigned count_lines(const struct env *e, const char *needle)
 /* NFUNCS copies of virtio-net's dump, each at an address of its own. */
 static char *host_text(size_t *ret_len)
 {
-	const char *src = getenv("PVPCI_SRC") && *getenv("PVPCI_SRC") ? getenv("PVPCI_SRC") : PVPCI_SRC;
-	static char fix[1 << 16];
-	char path[512], *out, *rest, *end;
-	size_t len, n = 0;
-	FILE *in;
+	char *out, *rest;
+	size_t n = 0;
 
-	snprintf(path, sizeof(path), "%s/fixtures/virtio-net.lspci", src);
-	in = fopen(path, "r");
-	assert_non_null(in);
-	len = fread(fix, 1, sizeof(fix) - 1, in);
-	fclose(in);
-	fix[len] = '\0';
-	if ((end = strstr(fix, "\n\n")))
-		end[1] = '\0';
-	rest = strchr(fix, ' ');	/* after the address */
+	rest = strchr(fixture_first("virtio-net.lspci"), ' ');	/* after the address */
 	assert_non_null(rest);
 	out = malloc(NFUNCS * (strlen(rest) + 32));
 	for (unsigned i = 0; i < NFUNCS; i++)

@@ -339,6 +339,41 @@ static void test_region_variants(void **state)
 	pvpci_dump_free(&d);
 }
 
+/* lspci -v's and -vv's IRQ: the host's interrupt number for the INTx. */
+static void test_irq_lines(void **state)
+{
+	static const char text[] =
+		"00:01.0 a\n"
+		"\tFlags: bus master, fast devsel, latency 0, IRQ 16\n"
+		"00: 86 80 66 01 07 04 90 00 09 00 00 03 00 00 00 00\n"
+		"\n"
+		"00:02.0 b\n"
+		"\tInterrupt: pin A routed to IRQ 130\n"
+		"00: 86 80 66 01 07 04 90 00 09 00 00 03 00 00 00 00\n"
+		"\n"
+		"00:03.0 c\n"
+		"        Flags: fast devsel, IRQ 11, IOMMU group 5\n"
+		"00: 86 80 66 01 07 04 90 00 09 00 00 03 00 00 00 00\n"
+		"\n"
+		"00:04.0 no IRQ said, or said wrong\n"
+		"\tFlags: fast devsel\n"
+		"\tInterrupt: pin A routed to IRQ x7\n"
+		"\tFlags: IRQ 12x\n"
+		"\tFlags: IRQ 1234567890\n"
+		"\tSubsystem: IRQ 5\n"
+		"\t\tFlags: IRQ 6\n"
+		"00: 86 80 66 01 07 04 90 00 09 00 00 03 00 00 00 00\n";
+	static const unsigned want[] = { 16, 130, 11, 0 };
+	struct pvpci_dump d;
+
+	(void)state;
+	assert_int_equal(parse(text, &d), 0);
+	assert_int_equal(d.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(d.devs[i].irq, want[i]);
+	pvpci_dump_free(&d);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static void test_errors(void **state)
@@ -749,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_tolerated_forms),
 		cmocka_unit_test(test_unnumbered_bases),
 		cmocka_unit_test(test_region_variants),
+		cmocka_unit_test(test_irq_lines),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_five_digit_domain),
 		cmocka_unit_test(test_device_limit),

@@ -39,7 +39,8 @@ static void test_spec_ok(void **state)
 	assert_int_equal(sp.bdf.dev, 3);
 	assert_int_equal(sp.bdf.fn, 0);
 	assert_int_equal(sp.vdevfn, 0);
-	assert_false(sp.permissive || sp.msitranslate || sp.power_mgmt || sp.seize || sp.rdm_relaxed);
+	assert_false(sp.permissive || sp.msitranslate || sp.power_mgmt || sp.seize || sp.rdm_relaxed ||
+		     sp.allow_shared_intx);
 
 	assert_int_equal(pvpci_pci_spec_parse("0001:0a:1f.7@5", &sp, err, sizeof(err)), 0);
 	assert_int_equal(sp.bdf.domain, 1);
@@ -59,6 +60,12 @@ static void test_spec_ok(void **state)
 			 0);
 	assert_false(sp.permissive);
 	assert_false(sp.rdm_relaxed);
+
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0,allow_shared_intx=1", &sp, err, sizeof(err)), 0);
+	assert_true(sp.allow_shared_intx);
+	assert_false(sp.permissive);
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0,allow_shared_intx=0", &sp, err, sizeof(err)), 0);
+	assert_false(sp.allow_shared_intx);
 }
 
 static void test_spec_bad(void **state)
@@ -67,6 +74,7 @@ static void test_spec_bad(void **state)
 		"", "00:03", "00:03.*", "00:03.0@", "00:03.0@20", "00:03.0@g", "00:03.0,",
 		"00:03.0,permissive", "00:03.0,permissive=2", "00:03.0,permissive=11", "00:03.0,foo=1",
 		"00:03.0,rdm_policy=lax", "00:03.0x", "00:03.0@5x", "00:03.0,seize=1,", "00:20.0", "00:03.8",
+		"00:03.0,allow_shared_intx=yes", "00:03.0,allow_shared_int=1", "00:03.0,shared_intx=1",
 	};
 	struct pvpci_pci_spec sp, before;
 	char err[256];
