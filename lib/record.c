@@ -119,7 +119,8 @@ size_t pvpci_rec_answer_text(const struct pvpci_rec_answer *a, char *buf, size_t
 
 struct pvpci_recorder {
 	int fd;
-	bool seekable;
+	bool seekable;			/* a regular file: cut back on failure */
+	bool pipe;			/* a FIFO or socket: SIGPIPE kept out */
 	off_t off;			/* the end of the last whole event */
 	struct timespec t0;
 	unsigned long lost;		/* since the last event written */
@@ -151,7 +152,7 @@ static void cut_back(struct pvpci_recorder *r)
 /*
  * write() that turns SIGPIPE into EPIPE: a FIFO whose reader went must
  * not kill the backend, and the library does not change what the
- * process does with signals.  Only files that are not regular come here.
+ * process does with signals.  Only FIFOs and sockets come here.
  */
 static ssize_t write_nosig(int fd, const void *buf, size_t n)
 {
@@ -182,7 +183,8 @@ static int put(struct pvpci_recorder *r, const char *s, size_t n)
 
 	while (done < n) {
 		ssize_t w = r->seekable ? pwrite(r->fd, s + done, n - done, r->off + (off_t)done)
-					: write_nosig(r->fd, s + done, n - done);
+			    : r->pipe ? write_nosig(r->fd, s + done, n - done)
+				      : write(r->fd, s + done, n - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -258,7 +260,10 @@ int pvpci_recorder_open(const char *path, const struct pvpci_recorder_cfg *cfg,
 		err = pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	r->seekable = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (fstat(r->fd, &st) == 0) {
+		r->seekable = S_ISREG(st.st_mode);
+		r->pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	}
 	r->log = cfg->log;
 	r->log_ctx = cfg->log_ctx;
 	pvpci_ratelimit_init(&r->rl, &cfg->log_limit, "record");

@@ -7,5 +7,7 @@ fixture=$here/fixtures/virtio-net.lspci
 [ -f "$fixture" ] || fixture=$here/../shared/fixtures/pciutils/cap-vendor-virtio
 echo "== engine (pinned to CPU 0)"
 taskset -c 0 "$build/bench_engine" "sim:$fixture"
+echo "== pvpcid --record's cost per op (pinned to CPU 0)"
+taskset -c 0 "$build/bench_record" "$here/fixtures/virtio-net.lspci"
 echo "== protocol (each process pins itself: CPU 0 for the headline, then unpinned)"
 "$build/bench_proto" "$fixture"

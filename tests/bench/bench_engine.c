@@ -9,33 +9,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
 #include "pvpci/confspace.h"
 #include "pvpci/hostdev.h"
 
 #define BATCHES 101
 #define PER_BATCH 4096
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static volatile uint32_t sink;
 
 static void run(const char *what, struct pvpci_cs *cs, struct pvpci_hostdev *hd, double *out)
 {
 	for (int b = 0; b < BATCHES; b++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		uint32_t v = 0;
 
 		for (unsigned i = 0; i < PER_BATCH; i++) {
@@ -47,9 +33,9 @@ static void run(const char *what, struct pvpci_cs *cs, struct pvpci_hostdev *hd,
 				pvpci_hostdev_read(hd, off, 4, &v);
 			sink += v;
 		}
-		out[b] = (now_ns() - t0) / PER_BATCH;
+		out[b] = (bench_now_ns() - t0) / PER_BATCH;
 	}
-	qsort(out, BATCHES, sizeof(*out), cmp_d);
+	qsort(out, BATCHES, sizeof(*out), bench_cmp_double);
 	printf("  %-34s median %7.1f ns  min %7.1f  p99 %7.1f\n", what, out[BATCHES / 2], out[0],
 	       out[BATCHES * 99 / 100]);
 }
