@@ -438,7 +438,8 @@ static void front_drop(struct pvpci_backend *b, struct dom *d, const char *why)
 	blog(b, 6, "domain %u: frontend %s", d->domid, why);
 	pvpci_record_front(b->cfg.record, d->domid, false);
 	ep_del(b, d->chan->evt_fd);
-	ep_del(b, d->chan->ctl_fd);
+	if (d->chan->ctl_fd >= 0)
+		ep_del(b, d->chan->ctl_fd);
 	pvpci_chan_close(d->chan);
 	d->chan = NULL;
 	b->nfronts--;
@@ -673,12 +674,13 @@ static int welcome(struct pvpci_backend *b, int fd, const struct pvpci_chan *c, 
 	return pvpci_local_answer(fd, &w);
 }
 
-/* d's frontend is c from now on; on failure c stays the caller's. */
+/* d's frontend is c from now on; on failure c stays the caller's.  A
+ * channel without ctl_fd (xen) is dropped when the store says so. */
 static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan *c)
 {
 	int err = ep_add(b, c->evt_fd, EPOLLIN, &d->ev_evt);
 
-	if (!err)
+	if (!err && c->ctl_fd >= 0)
 		err = ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &d->ev_ctl);
 	if (err) {
 		ep_del(b, c->evt_fd);
@@ -757,6 +759,27 @@ static int dom_for_front(struct pvpci_backend *b, unsigned domid, struct dom **r
 	return 0;
 }
 
+/* Through cfg.connect (xen): map and bind what the frontend published. */
+static int connect_through(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
+			   char *errbuf, size_t errlen)
+{
+	struct pvpci_chan *c;
+	struct dom *d;
+	int err = dom_for_front(b, domid, &d, errbuf, errlen);
+
+	if (err)
+		return err;
+	err = b->cfg.connect(b->cfg.connect_ctx, domid, ref, port, &c, errbuf, errlen);
+	if (err)
+		return err;
+	err = dom_attach(b, d, c);
+	if (err) {
+		pvpci_chan_close(c);
+		return pvpci_errf(errbuf, errlen, err, "epoll: %s", strerror(-err));
+	}
+	return 0;
+}
+
 int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref, uint32_t port,
 			  char *errbuf, size_t errlen)
 {
@@ -765,6 +788,8 @@ int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 	struct pvpci_chan *c;
 	int err;
 
+	if (b->cfg.connect)
+		return connect_through(b, domid, ref, port, errbuf, errlen);
 	for (g = b->grants; g; g = g->next)
 		if (g->c->domid == domid && g->c->ref == ref && g->c->port == port)
 			break;
@@ -1002,6 +1027,9 @@ static void do_evt(struct pvpci_backend *b, struct dom *d)
 	}
 	if (d->aer.active && pvpci_pciif_aer_poll(d->pif, sh, &res) == 1)
 		aer_next(b, d, res, false);
+	/* Kicks again only now that the answer is out (xen: the unmask). */
+	if (r > 0 && pvpci_chan_rearm(d->chan) < 0)
+		front_drop(b, d, "broke its event channel");
 }
 
 int pvpci_backend_next_timeout(const struct pvpci_backend *b)

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pvpci/api.h"
 #include "pvpci/bdf.h"
@@ -42,6 +43,14 @@ struct pvpci_backend_cfg {
 	/* Every function as PVPCI_EXPORT_SHARED_INTX: exported even when its
 	 * INTx is shared with another host function (not security supported). */
 	bool allow_shared_intx;
+	/* How xenbus's connect reaches the page and event channel a frontend
+	 * published (via_store): NULL, those it granted over the local
+	 * socket; on Xen pvpci_xen_connect with connect_ctx the struct
+	 * pvpci_xen (transport.h).  On failure nothing is left mapped and
+	 * errbuf says why. */
+	int (*connect)(void *ctx, unsigned domid, uint32_t ref, uint32_t port, struct pvpci_chan **ret,
+		       char *errbuf, size_t errlen);
+	void *connect_ctx;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 	/* What guests and clients can make the backend say, limited per
@@ -129,7 +138,8 @@ PVPCI_API size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
  * For xenbus (via_store): connect domain domid's frontend through the page
  * and event channel it granted as ref and port, whether or not anything
  * is exported to it yet (as pciback attaches a device with no function).
- * -ENOENT (no such grant from that domain), -EBUSY (connected already).
+ * -ENOENT (no such grant from that domain over the local socket), -EBUSY
+ * (connected already), or what cfg.connect returned.
  * Disconnect drops its frontend as if it had gone away (its functions
  * reset and restored for the next); no-op when not connected.
  */

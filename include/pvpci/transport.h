@@ -12,11 +12,18 @@
  *          reference and port numbers the frontend publishes as
  *          `pci-op-ref` and `event-channel`, the way a grant reference and
  *          an event channel port identify them on Xen.
- *   xen    grant table and event channel (a later issue).
+ *   xen    the frontend grants the page (`pci-op-ref`) and allocates an
+ *          unbound event channel (`event-channel`) for the backend's
+ *          domain; the backend maps the grant with libxengnttab and binds
+ *          the port with libxenevtchn (one event channel handle, and so
+ *          one fd, per frontend).  Xen masks the port when it fires; the
+ *          backend unmasks it (rearm) once it has answered and notified.
+ *          A Xen frontend's death is seen through the store: no ctl_fd.
  */
 #ifndef PVPCI_TRANSPORT_H
 #define PVPCI_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +42,10 @@ struct pvpci_chan_ops {
 	/* Block until the other side kicks (1), timeout_ms passes (0; -1
 	 * waits for ever) or the other side goes away (-EPIPE). */
 	int (*wait)(struct pvpci_chan *c, int timeout_ms);
+	/* After an ack that took a kick (1), once the op is answered and the
+	 * other side notified: take kicks again.  NULL: nothing to do (an
+	 * eventfd needs no rearming).  0 or a negative errno. */
+	int (*rearm)(struct pvpci_chan *c);
 	void (*close)(struct pvpci_chan *c);
 };
 
@@ -60,6 +71,11 @@ static inline int pvpci_chan_ack(struct pvpci_chan *c)
 static inline int pvpci_chan_wait(struct pvpci_chan *c, int timeout_ms)
 {
 	return c->ops->wait(c, timeout_ms);
+}
+
+static inline int pvpci_chan_rearm(struct pvpci_chan *c)
+{
+	return c->ops->rearm ? c->ops->rearm(c) : 0;
 }
 
 static inline void pvpci_chan_close(struct pvpci_chan *c)
@@ -131,5 +147,62 @@ PVPCI_API int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *
 /* Backend: send the answer (never blocks; a frontend that does not read
  * it loses it).  0 or a negative errno. */
 PVPCI_API int pvpci_local_answer(int conn_fd, const struct pvpci_local_welcome *w);
+
+/* ---- xen ---- */
+
+/*
+ * What the xen transport asks of Xen's tool libraries, as a table so that
+ * tests can stand in for them; the real one (lib/xenlibs.c,
+ * pvpci_xen_open) calls libxengnttab and libxenevtchn.  Each returns 0
+ * (or what it says) or a negative errno.  Backends embed struct pvpci_xen
+ * first.
+ */
+struct pvpci_xen;
+struct pvpci_xen_evtchn;	/* one event channel handle */
+
+struct pvpci_xen_ops {
+	/* Map the page domid granted as ref, read and write: one handle for
+	 * every channel. */
+	int (*map)(struct pvpci_xen *x, uint32_t domid, uint32_t ref, void **ret_page);
+	int (*unmap)(struct pvpci_xen *x, void *page);
+	/* An event channel handle of its own for one channel; *ret_fd is
+	 * readable when a port fired and is never blocked on. */
+	int (*evtchn_open)(struct pvpci_xen *x, struct pvpci_xen_evtchn **ret, int *ret_fd);
+	void (*evtchn_close)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h);
+	/* Bind domid's remote_port: the local port, or a negative errno. */
+	int (*bind)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t domid, uint32_t remote_port);
+	int (*unbind)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port);
+	int (*notify)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port);
+	/* The local port that fired (masked until unmasked), -EAGAIN when none. */
+	int (*pending)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h);
+	int (*unmask)(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port);
+	void (*close)(struct pvpci_xen *x);
+};
+
+struct pvpci_xen {
+	const struct pvpci_xen_ops *ops;
+};
+
+/*
+ * Open Xen's grant and event channel devices (/dev/xen/gntdev,
+ * /dev/xen/evtchn).  -ENODEV with "no /dev/xen/gntdev: not a Xen host"
+ * where they are missing; other errors say which device refused.
+ */
+PVPCI_API int pvpci_xen_open(struct pvpci_xen **ret, char *errbuf, size_t errlen);
+PVPCI_API void pvpci_xen_close(struct pvpci_xen *x);	/* NULL is fine */
+/* Whether this machine has what pvpci_xen_open needs (the default transport). */
+PVPCI_API bool pvpci_xen_present(void);
+
+/*
+ * Backend: the channel of domain domid's frontend, which granted its page
+ * as ref and allocated its event channel as port: map, bind, and hand the
+ * fd to the caller's loop (evt_fd; no ctl_fd: the store says when a Xen
+ * frontend goes).  ctx is the struct pvpci_xen (the signature of
+ * pvpci_backend_cfg.connect).  On failure nothing is left mapped or bound
+ * and errbuf says which step failed; a grant that cannot be mapped is
+ * never -ENOENT, which the backend keeps for a grant it does not know.
+ */
+PVPCI_API int pvpci_xen_connect(void *ctx, unsigned domid, uint32_t ref, uint32_t port,
+				struct pvpci_chan **ret, char *errbuf, size_t errlen);
 
 #endif
