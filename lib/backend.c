@@ -27,7 +27,7 @@
 #define HELLO_TIMEOUT_MS	5000
 #define AER_TIMEOUT_MS		300000	/* pciback waits 300 s */
 #define IRQ_BASE		32	/* each domain's local numbers: 32 .. 32 + 4095 */
-#define IRQ_COUNT		4096
+#define IRQ_COUNT		4096	/* and on Xen, its pirqs mapped at once */
 
 enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL, EV_GRANT };
 
@@ -70,7 +70,8 @@ struct aer_run {
 struct dom {
 	unsigned domid;
 	struct pvpci_pciif *pif;
-	struct pvpci_irq_local *irq;
+	struct pvpci_irq_local *irq;	/* without a hypervisor */
+	struct pvpci_irq_xen *irq_xen;	/* on Xen */
 	struct pvpci_ratelimit rl;
 	struct bdev *devs;
 	size_t ndevs, cap;
@@ -196,7 +197,6 @@ static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret, ch
 	struct pvpci_pciif_cfg pc = {
 		.mode = b->cfg.mode,
 		.domid = domid,
-		.irq = &pvpci_irq_local_ops,
 		.verbose = b->cfg.verbose,
 		.log = b->cfg.log,
 		.log_ctx = b->cfg.log_ctx,
@@ -220,13 +220,21 @@ static int dom_get(struct pvpci_backend *b, unsigned domid, struct dom **ret, ch
 		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
 	snprintf(who, sizeof(who), "domain %u", domid);
 	pvpci_ratelimit_init(&d->rl, &b->cfg.log_limit, who);
-	err = pvpci_irq_local_new(IRQ_BASE, IRQ_COUNT, &d->irq);
-	pc.irq_ctx = d->irq;
+	if (b->cfg.hv) {
+		err = pvpci_irq_xen_new(b->cfg.hv, domid, IRQ_COUNT, &d->irq_xen);
+		pc.irq = &pvpci_irq_xen_ops;
+		pc.irq_ctx = d->irq_xen;
+	} else {
+		err = pvpci_irq_local_new(IRQ_BASE, IRQ_COUNT, &d->irq);
+		pc.irq = &pvpci_irq_local_ops;
+		pc.irq_ctx = d->irq;
+	}
 	pc.log_limit = &d->rl;
 	if (!err)
 		err = pvpci_pciif_new(&pc, &d->pif);
 	if (err) {
 		pvpci_irq_local_free(d->irq);
+		pvpci_irq_xen_free(d->irq_xen);
 		free(d);
 		return pvpci_errf(errbuf, errlen, err, "out of memory");
 	}
@@ -498,6 +506,7 @@ static void dom_free(struct pvpci_backend *b, struct dom *d)
 		bdev_release(b, d, &d->devs[0], NULL, 0);
 	pvpci_pciif_free(d->pif);
 	pvpci_irq_local_free(d->irq);
+	pvpci_irq_xen_free(d->irq_xen);
 	free(d->devs);
 	free(d);
 	b->ndoms--;

@@ -76,13 +76,12 @@ static unsigned find_run(const struct pvpci_irq_local *a, unsigned n)
 	return a->count;
 }
 
-static int local_alloc(void *ctx, const struct pvpci_bdf *host, unsigned n, bool contiguous,
-		       uint32_t *ret)
+static int local_alloc(void *ctx, const struct pvpci_irq_req *req, uint32_t *ret)
 {
 	struct pvpci_irq_local *a = ctx;
-	unsigned k = 0;
+	unsigned k = 0, n = req->n;
+	bool contiguous = !req->msix;
 
-	(void)host;
 	if (n == 0)
 		return -EINVAL;
 	if (n > a->count - a->in_use)
@@ -106,12 +105,11 @@ static int local_alloc(void *ctx, const struct pvpci_bdf *host, unsigned n, bool
 	return 0;
 }
 
-static void local_release(void *ctx, const struct pvpci_bdf *host, const uint32_t *irqs, unsigned n)
+static void local_release(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs)
 {
 	struct pvpci_irq_local *a = ctx;
 
-	(void)host;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < req->n; i++) {
 		uint32_t idx = irqs[i] - a->base;
 
 		/* Numbers that are not ours, or not out, are left alone: a

@@ -153,20 +153,32 @@ int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *host, int 
 	return err;
 }
 
-static int irqs_get(struct pvpci_pciif *p, const struct fn *f, unsigned n, bool contiguous,
-		    uint32_t *ret)
+/* n numbers for in (MSI or MSI-X) of f into in->irqs; for MSI-X, entries
+ * are the table entries and the allocator is told where the table is. */
+static int irqs_get(struct pvpci_pciif *p, const struct fn *f, struct intr *in, unsigned n,
+		    const uint16_t *entries)
 {
+	struct pvpci_irq_req req = { .host = &f->host, .msix = in == &f->msix, .n = n, .entries = entries };
+	struct cs_msix_geom g;
+	struct pvpci_bar bar;
+
 	/* -EIO is XEN_PCI_ERR_op_failed's number too: what every MSI / MSI-X
 	 * op answers without an allocator. */
 	if (!p->cfg.irq)
 		return -EIO;
-	return p->cfg.irq->alloc(p->cfg.irq_ctx, &f->host, n, contiguous, ret);
+	if (req.msix && cs_msix_geometry(f->cs, &g) == 0 &&
+	    pvpci_hostdev_bar_info(pvpci_cs_hostdev(f->cs), g.table_bir, &bar) == 0)
+		req.table_base = bar.addr;
+	return p->cfg.irq->alloc(p->cfg.irq_ctx, &req, in->irqs);
 }
 
-static void irqs_put(struct pvpci_pciif *p, const struct fn *f, const uint32_t *irqs, unsigned n)
+/* Give back the n numbers in->irqs holds. */
+static void irqs_put(struct pvpci_pciif *p, const struct fn *f, struct intr *in, unsigned n)
 {
+	struct pvpci_irq_req req = { .host = &f->host, .msix = in == &f->msix, .n = n };
+
 	if (p->cfg.irq && n)
-		p->cfg.irq->release(p->cfg.irq_ctx, &f->host, irqs, n);
+		p->cfg.irq->release(p->cfg.irq_ctx, &req, in->irqs);
 }
 
 /* Turn off in hardware what an op turned on, and give its numbers back. */
@@ -180,7 +192,7 @@ static void intr_off(struct pvpci_pciif *p, struct fn *f, struct intr *in)
 	if (err < 0)
 		say(p, PVPCI_LOG_WARNING, &f->host, "error disabling %s for guest %u: err %d", in->name,
 		    p->cfg.domid, err);
-	irqs_put(p, f, in->irqs, in->n);
+	irqs_put(p, f, in, in->n);
 	in->on = false;
 	in->n = 0;
 }
@@ -239,12 +251,12 @@ static int msi_enable(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op, 
 	else if (!cs_pm_in_d0(f->cs))
 		err = -EINVAL;	/* as pci_enable_msi outside D0 */
 	else
-		err = irqs_get(p, f, nvec, true, f->msi.irqs);
+		err = irqs_get(p, f, &f->msi, nvec, NULL);
 	if (!err) {
 		/* -ERANGE: more vectors than Multiple Message Capable allows. */
 		err = cs_msi_set_enable(f->cs, true, nvec);
 		if (err < 0)
-			irqs_put(p, f, f->msi.irqs, nvec);
+			irqs_put(p, f, &f->msi, nvec);
 	}
 	if (err < 0) {
 		say(p, PVPCI_LOG_WARNING, &f->host, "error enabling MSI for guest %u: err %d",
@@ -312,6 +324,7 @@ static int msix_setup(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op)
 {
 	unsigned nvec = op->value;
 	uint64_t seen[MSIX_MAX_ENTRIES / 64] = { 0 };
+	uint16_t entries[PVPCI_SH_INFO_MAX_VEC];
 	struct cs_msix_geom g;
 	int err;
 
@@ -331,7 +344,9 @@ static int msix_setup(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op)
 	 * some platforms, raise errors the host must handle). */
 	if (!cs_pm_in_d0(f->cs))
 		return -EINVAL;
-	err = irqs_get(p, f, nvec, false, f->msix.irqs);
+	for (unsigned i = 0; i < nvec; i++)
+		entries[i] = op->msix_entries[i].entry;
+	err = irqs_get(p, f, &f->msix, nvec, entries);
 	if (err < 0)
 		return err;
 	for (unsigned i = 0; i < nvec && !err; i++)
@@ -340,7 +355,7 @@ static int msix_setup(struct pvpci_pciif *p, struct fn *f, struct pvpci_op *op)
 	if (!err)
 		err = cs_msix_set_enable(f->cs, true);
 	if (err < 0) {
-		irqs_put(p, f, f->msix.irqs, nvec);
+		irqs_put(p, f, &f->msix, nvec);
 		return err;
 	}
 	f->msix.on = true;

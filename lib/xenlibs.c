@@ -2,6 +2,7 @@
  * The calls into Xen's tool libraries, behind the tables the rest of the
  * library calls through so that tests can stand in for Xen:
  *   struct pvpci_xen_ops  (transport.h)   libxengnttab, libxenevtchn
+ *   struct pvpci_hv_ops   (hypervisor.h)  libxenctrl
  * Nothing else in the library calls them (libxenstore aside).  Their
  * messages are not printed: a failure comes back as an errno, and the
  * caller says what failed.
@@ -13,15 +14,20 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+/* First: it asks Xen's public headers for the tools' definitions, which
+ * they give only to the first inclusion. */
+#include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
 #include <xentoollog.h>
 
 #include "errmsg.h"
+#include "pvpci/hypervisor.h"
 #include "pvpci/transport.h"
 
 #define GNTDEV	"/dev/xen/gntdev"
 #define EVTCHN	"/dev/xen/evtchn"
+#define PRIVCMD	"/dev/xen/privcmd"
 
 /* ---- a logger that says nothing: the library never prints ---- */
 
@@ -204,4 +210,116 @@ int pvpci_xen_open(struct pvpci_xen **ret, char *errbuf, size_t errlen)
 	rx->x.ops = &real_xen_ops;
 	*ret = &rx->x;
 	return 0;
+}
+
+/* ---- the hypervisor: pirqs and permissions ---- */
+
+struct real_hv {
+	struct pvpci_hv hv;
+	xc_interface *xch;
+};
+
+static xc_interface *xch_of(struct pvpci_hv *hv)
+{
+	return ((struct real_hv *)hv)->xch;
+}
+
+static int r_map_pirq_msi(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf,
+			  unsigned entry_nr, uint64_t table_base, int *ret_pirq)
+{
+	int pirq = -1;	/* Xen chooses */
+
+	/* libxenctrl asks for MAP_PIRQ_TYPE_MSI, whose bus has no segment. */
+	if (bdf->domain)
+		return -EOPNOTSUPP;
+	errno = 0;
+	if (xc_physdev_map_pirq_msi(xch_of(hv), domid, -1, &pirq, pvpci_devfn(bdf), bdf->bus,
+				    (int)entry_nr, table_base) < 0)
+		return lib_errno();
+	*ret_pirq = pirq;
+	return 0;
+}
+
+static int r_map_pirq_gsi(struct pvpci_hv *hv, unsigned domid, int gsi, int *ret_pirq)
+{
+	int pirq = gsi;
+
+	errno = 0;
+	if (xc_physdev_map_pirq(xch_of(hv), domid, gsi, &pirq) < 0)
+		return lib_errno();
+	*ret_pirq = pirq;
+	return 0;
+}
+
+static int r_unmap_pirq(struct pvpci_hv *hv, unsigned domid, int pirq)
+{
+	errno = 0;
+	return xc_physdev_unmap_pirq(xch_of(hv), domid, pirq) < 0 ? lib_errno() : 0;
+}
+
+static int r_iomem(struct pvpci_hv *hv, unsigned domid, uint64_t first_mfn, uint64_t nr_mfns, bool allow)
+{
+	errno = 0;
+	return xc_domain_iomem_permission(xch_of(hv), domid, first_mfn, nr_mfns, allow) < 0 ? lib_errno() : 0;
+}
+
+static int r_ioport(struct pvpci_hv *hv, unsigned domid, uint32_t first, uint32_t nr, bool allow)
+{
+	errno = 0;
+	return xc_domain_ioport_permission(xch_of(hv), domid, first, nr, allow) < 0 ? lib_errno() : 0;
+}
+
+static int r_irq(struct pvpci_hv *hv, unsigned domid, int pirq, bool allow)
+{
+	errno = 0;
+	return xc_domain_irq_permission(xch_of(hv), domid, (uint32_t)pirq, allow) < 0 ? lib_errno() : 0;
+}
+
+static void r_hv_close(struct pvpci_hv *hv)
+{
+	xc_interface_close(xch_of(hv));
+	free(hv);
+}
+
+static const struct pvpci_hv_ops real_hv_ops = {
+	.map_pirq_msi = r_map_pirq_msi,
+	.map_pirq_gsi = r_map_pirq_gsi,
+	.unmap_pirq = r_unmap_pirq,
+	.iomem_permission = r_iomem,
+	.ioport_permission = r_ioport,
+	.irq_permission = r_irq,
+	.close = r_hv_close,
+};
+
+bool pvpci_hv_present(void)
+{
+	return access(PRIVCMD, F_OK) == 0;
+}
+
+int pvpci_hv_open(struct pvpci_hv **ret, char *errbuf, size_t errlen)
+{
+	struct real_hv *rh;
+	int e;
+
+	if (!pvpci_hv_present())
+		return pvpci_errf(errbuf, errlen, -ENODEV, "no " PRIVCMD ": not a Xen host");
+	rh = calloc(1, sizeof(*rh));
+	if (!rh)
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	errno = 0;
+	rh->xch = xc_interface_open(&silent, &silent, 0);
+	if (!rh->xch) {
+		e = lib_errno();
+		free(rh);
+		return pvpci_errf(errbuf, errlen, e, "libxenctrl: %s", strerror(-e));
+	}
+	rh->hv.ops = &real_hv_ops;
+	*ret = &rh->hv;
+	return 0;
+}
+
+void pvpci_hv_close(struct pvpci_hv *hv)
+{
+	if (hv)
+		hv->ops->close(hv);
 }

@@ -28,6 +28,7 @@
 struct pvpci_backend;
 struct pvpci_chan;
 struct pvpci_recorder;
+struct pvpci_hv;
 
 struct pvpci_backend_cfg {
 	struct pvpci_host *host;	/* not owned */
@@ -51,6 +52,10 @@ struct pvpci_backend_cfg {
 	int (*connect)(void *ctx, unsigned domid, uint32_t ref, uint32_t port, struct pvpci_chan **ret,
 		       char *errbuf, size_t errlen);
 	void *connect_ctx;
+	/* Interrupts for MSI and MSI-X: NULL, numbers of the backend's own
+	 * per domain; on Xen the hypervisor (not owned), whose pirqs each
+	 * domain gets (pvpci_irq_xen). */
+	struct pvpci_hv *hv;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 	/* What guests and clients can make the backend say, limited per

@@ -102,18 +102,27 @@ struct pvpci_cs;
 struct pvpci_ratelimit;
 struct pvpci_recorder;
 
+/* What an MSI or MSI-X enable asks interrupt numbers for. */
+struct pvpci_irq_req {
+	const struct pvpci_bdf *host;	/* the host function */
+	bool msix;			/* MSI-X: any numbers; MSI: consecutive ones */
+	unsigned n;			/* how many */
+	const uint16_t *entries;	/* MSI-X: the n table entries; MSI: NULL */
+	uint64_t table_base;		/* MSI-X: host address of the BAR the table is in (0: unknown) */
+};
+
 /*
  * Interrupt numbers for MSI and MSI-X, behind an interface: locally the
  * backend hands out numbers of its own (pvpci_irq_local); on Xen they are
- * pirqs mapped by the hypervisor.  alloc fills ret[0..n) for host function
- * host, consecutive numbers when contiguous (multi-message MSI), and
- * returns 0 or a negative errno (-ENOSPC when none are left); release
- * gives back what alloc handed out.
+ * the guest's pirqs, mapped by the hypervisor (pvpci_irq_xen).  alloc
+ * fills ret[0..req->n) and returns 0 or a negative errno (-ENOSPC when
+ * none are left), having taken nothing on failure; release gives back
+ * what alloc handed out for the same request (numbers it did not hand
+ * out, or gave back already, are left alone).
  */
 struct pvpci_irq_ops {
-	int (*alloc)(void *ctx, const struct pvpci_bdf *host, unsigned n, bool contiguous,
-		     uint32_t *ret);
-	void (*release)(void *ctx, const struct pvpci_bdf *host, const uint32_t *irqs, unsigned n);
+	int (*alloc)(void *ctx, const struct pvpci_irq_req *req, uint32_t *ret);
+	void (*release)(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs);
 };
 
 /* The local allocator: numbers base .. base + count - 1, lowest free first. */
@@ -123,6 +132,22 @@ PVPCI_API extern const struct pvpci_irq_ops pvpci_irq_local_ops;
 PVPCI_API int pvpci_irq_local_new(uint32_t base, unsigned count, struct pvpci_irq_local **ret);
 PVPCI_API void pvpci_irq_local_free(struct pvpci_irq_local *a);	/* NULL is fine */
 PVPCI_API unsigned pvpci_irq_local_in_use(const struct pvpci_irq_local *a);
+
+/*
+ * The Xen allocator (lib/irq_xen.c): domid's pirqs, one mapped by the
+ * hypervisor hv (not owned) for each MSI-X table entry or for MSI, and
+ * unmapped when released; at most max mapped at once.  Multi-message MSI
+ * is refused (-EOPNOTSUPP), and MSI-X whose table's BAR has no address
+ * (-ENXIO).  Free unmaps whatever is still mapped.
+ */
+struct pvpci_hv;
+struct pvpci_irq_xen;
+/* ctx: a struct pvpci_irq_xen */
+PVPCI_API extern const struct pvpci_irq_ops pvpci_irq_xen_ops;
+PVPCI_API int pvpci_irq_xen_new(struct pvpci_hv *hv, unsigned domid, unsigned max,
+				struct pvpci_irq_xen **ret);
+PVPCI_API void pvpci_irq_xen_free(struct pvpci_irq_xen *a);	/* NULL is fine */
+PVPCI_API unsigned pvpci_irq_xen_in_use(const struct pvpci_irq_xen *a);
 
 /*
  * The functions exported to one frontend and the ops on them.  Owns the

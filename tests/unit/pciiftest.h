@@ -2,7 +2,7 @@
  * What the protocol's unit tests share (test_pciif, test_xsa): two fake
  * functions, A with PM, MSI, MSI-X and a vendor capability and B with
  * none, exported by one pciif in either topology with a local interrupt
- * allocator; ops built with every other field garbage; a page filled
+ * allocator (or another one given); ops built with every other field garbage; a page filled
  * with a pattern; a log that keeps every line.  Header-only; include
  * after cmocka.h.
  */
@@ -114,6 +114,8 @@ struct env {
 struct env_opts {
 	unsigned nirq;		/* 0: 64 */
 	bool no_irq;		/* cfg.irq NULL */
+	const struct pvpci_irq_ops *irq;	/* another allocator than the local one */
+	void *irq_ctx;
 	bool verbose;
 	struct pvpci_cs_opts cs;	/* both engines' (log: rec_log when NULL) */
 	struct pvpci_ratelimit *log_limit;	/* the pciif's */
@@ -137,6 +139,10 @@ static inline struct env *env_new(enum pvpci_topo_mode mode, const struct env_op
 	cfg.irq_ctx = e->irq;
 	if (o && o->no_irq)
 		cfg.irq = NULL;
+	if (o && o->irq) {
+		cfg.irq = o->irq;
+		cfg.irq_ctx = o->irq_ctx;
+	}
 	assert_int_equal(pvpci_pciif_new(&cfg, &e->p), 0);
 	e->f[0] = dev_a();
 	e->f[1] = dev_b();

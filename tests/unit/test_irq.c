@@ -24,14 +24,19 @@ static struct pvpci_irq_local *new_alloc(uint32_t base, unsigned count)
 	return a;
 }
 
+/* contiguous: as for MSI; else as for MSI-X. */
 static int get(struct pvpci_irq_local *a, unsigned n, bool contiguous, uint32_t *ret)
 {
-	return pvpci_irq_local_ops.alloc(a, &host, n, contiguous, ret);
+	struct pvpci_irq_req req = { .host = &host, .msix = !contiguous, .n = n };
+
+	return pvpci_irq_local_ops.alloc(a, &req, ret);
 }
 
 static void put(struct pvpci_irq_local *a, const uint32_t *irqs, unsigned n)
 {
-	pvpci_irq_local_ops.release(a, &host, irqs, n);
+	struct pvpci_irq_req req = { .host = &host, .n = n };
+
+	pvpci_irq_local_ops.release(a, &req, irqs);
 }
 
 static void test_new_bounds(void **state)

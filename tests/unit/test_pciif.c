@@ -209,8 +209,9 @@ static void multi_msi(enum pvpci_topo_mode mode)
 	struct pvpci_op op;
 
 	/* 100..102 out, 101 back: no run of 2 below 103. */
-	assert_int_equal(pvpci_irq_local_ops.alloc(e->irq, &e->host[1], 3, true, hole), 0);
-	pvpci_irq_local_ops.release(e->irq, &e->host[1], &mid, 1);
+	assert_int_equal(pvpci_irq_local_ops.alloc(e->irq, &(struct pvpci_irq_req){ .host = &e->host[1], .n = 3 },
+						   hole), 0);
+	pvpci_irq_local_ops.release(e->irq, &(struct pvpci_irq_req){ .host = &e->host[1], .n = 1 }, &mid);
 
 	static const uint32_t bad[] = { 0, 33, 0xffffffffu, 16 /* more than MMC's 8 */ };
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -260,7 +261,7 @@ static void multi_msi(enum pvpci_topo_mode mode)
 		assert_int_equal(op.value, IRQ0);
 		env_free(s);
 	}
-	pvpci_irq_local_ops.release(e->irq, &e->host[1], hole, 3);
+	pvpci_irq_local_ops.release(e->irq, &(struct pvpci_irq_req){ .host = &e->host[1], .n = 3 }, hole);
 	env_free(e);
 }
 EVERY_MODE(multi_msi)

@@ -1,16 +1,19 @@
 /*
  * The xen transport (lib/transport_xen.c) driven by the backend's own
- * loop, with Xen's libraries faked through struct pvpci_xen_ops: the fake
- * keeps every call in order, hands out a page of this process as the
- * granted one, and models a port as Xen does (it fires once, then stays
- * masked, holding further kicks, until it is unmasked).  Checked: connect
- * maps the grant and binds the port the frontend published, with its
- * domain; an op is answered and notified before the port is unmasked,
- * and a kick sent meanwhile is not lost; a failure at any step leaves
- * nothing mapped, open or bound; disconnect and free give everything
- * back; a port that misbehaves drops the frontend.  Last, through
- * xenbus and a store in a thread: a frontend's Initialised connects it
- * (Connected), and a grant that cannot be mapped is pciback's error.
+ * loop, with Xen faked (fakexen.h: every call kept in order, a page of
+ * this process as the granted one, a port that fires once and stays
+ * masked, holding further kicks, until it is unmasked).  Checked:
+ * connect maps the grant and binds the port the frontend published, with
+ * its domain; an op is answered and notified before the port is
+ * unmasked, and a kick sent meanwhile is not lost; a failure at any step
+ * leaves nothing mapped, open or bound; disconnect and free give
+ * everything back; a port that misbehaves drops the frontend.  With the
+ * hypervisor faked too: the guest's MSI-X pirqs are mapped for the
+ * function's table and unmapped when the guest disables it, when the
+ * function is detached, when the frontend goes and when the backend
+ * stops.  Last, through xenbus and a store in a thread: a frontend's
+ * Initialised connects it (Connected), and a grant that cannot be mapped
+ * is pciback's error.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +36,7 @@
 #include "pvpci/store.h"
 #include "pvpci/transport.h"
 #include "pvpci/xenbus.h"
+#include "fakexen.h"
 
 #ifndef PVPCI_SRC
 #define PVPCI_SRC "."
@@ -41,198 +45,13 @@
 #define DOMID		5
 #define REF		8
 #define PORT		9
-#define LOCAL_PORT	33
-
-/* ---- Xen, faked ---- */
-
-struct fake_evtchn {
-	int efd;		/* readable while a port is pending */
-	bool bound, masked, held;
-};
-
-struct fake {
-	struct pvpci_xen x;
-	char calls[4096];
-	int map_err, open_err, bind_err, unmask_err;
-	int pending_port;		/* 0: the bound port; else this one */
-	void *page;
-	bool mapped;
-	struct fake_evtchn *ev;		/* the handle open, if any */
-	/* The page as the frontend would see it when it is notified. */
-	uint32_t flags_at_notify;
-	int32_t err_at_notify;
-	uint32_t value_at_notify;
-	void (*on_notify)(struct fake *f);
-	unsigned nnotify;
-};
-
-static struct fake *fk(struct pvpci_xen *x)
-{
-	return (struct fake *)x;
-}
-
-static void call(struct fake *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void call(struct fake *f, const char *fmt, ...)
-{
-	size_t n = strlen(f->calls);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(f->calls + n, sizeof(f->calls) - n, fmt, ap);
-	va_end(ap);
-	n = strlen(f->calls);
-	snprintf(f->calls + n, sizeof(f->calls) - n, " ");
-}
-
-static int f_map(struct pvpci_xen *x, uint32_t domid, uint32_t ref, void **ret)
-{
-	struct fake *f = fk(x);
-
-	call(f, "map(%u,%u)", domid, ref);
-	if (f->map_err)
-		return f->map_err;
-	assert_false(f->mapped);
-	f->mapped = true;
-	*ret = f->page;
-	return 0;
-}
-
-static int f_unmap(struct pvpci_xen *x, void *page)
-{
-	struct fake *f = fk(x);
-
-	call(f, "unmap");
-	assert_ptr_equal(page, f->page);
-	assert_true(f->mapped);
-	f->mapped = false;
-	return 0;
-}
-
-static int f_open(struct pvpci_xen *x, struct pvpci_xen_evtchn **ret, int *ret_fd)
-{
-	struct fake *f = fk(x);
-
-	call(f, "open");
-	if (f->open_err)
-		return f->open_err;
-	assert_null(f->ev);
-	f->ev = calloc(1, sizeof(*f->ev));
-	f->ev->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	assert_true(f->ev->efd >= 0);
-	*ret = (struct pvpci_xen_evtchn *)f->ev;
-	*ret_fd = f->ev->efd;
-	return 0;
-}
-
-static void f_close_evtchn(struct pvpci_xen *x, struct pvpci_xen_evtchn *h)
-{
-	struct fake *f = fk(x);
-
-	call(f, "close");
-	assert_ptr_equal(h, f->ev);
-	close(f->ev->efd);
-	free(f->ev);
-	f->ev = NULL;
-}
-
-static int f_bind(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t domid, uint32_t port)
-{
-	struct fake *f = fk(x);
-
-	call(f, "bind(%u,%u)", domid, port);
-	assert_ptr_equal(h, f->ev);
-	if (f->bind_err)
-		return f->bind_err;
-	f->ev->bound = true;
-	return LOCAL_PORT;
-}
-
-static int f_unbind(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port)
-{
-	struct fake *f = fk(x);
-
-	call(f, "unbind(%u)", port);
-	assert_ptr_equal(h, f->ev);
-	assert_true(f->ev->bound);
-	f->ev->bound = false;
-	return 0;
-}
-
-static int f_notify(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port)
-{
-	struct fake *f = fk(x);
-	struct pvpci_sharedinfo *sh = f->page;
-
-	(void)h;
-	call(f, "notify(%u)", port);
-	f->flags_at_notify = __atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE);
-	f->err_at_notify = sh->op.err;
-	f->value_at_notify = sh->op.value;
-	f->nnotify++;
-	if (f->on_notify)
-		f->on_notify(f);
-	return 0;
-}
-
-static int f_pending(struct pvpci_xen *x, struct pvpci_xen_evtchn *h)
-{
-	struct fake *f = fk(x);
-	uint64_t n;
-
-	(void)h;
-	if (read(f->ev->efd, &n, sizeof(n)) != sizeof(n))
-		return -EAGAIN;
-	call(f, "pending");
-	f->ev->masked = true;
-	return f->pending_port ? f->pending_port : LOCAL_PORT;
-}
-
-static int f_unmask(struct pvpci_xen *x, struct pvpci_xen_evtchn *h, uint32_t port)
-{
-	struct fake *f = fk(x);
-	uint64_t one = 1;
-
-	(void)h;
-	call(f, "unmask(%u)", port);
-	if (f->unmask_err)
-		return f->unmask_err;
-	f->ev->masked = false;
-	/* What fired while it was masked fires now. */
-	if (f->ev->held) {
-		f->ev->held = false;
-		assert_int_equal(write(f->ev->efd, &one, sizeof(one)), sizeof(one));
-	}
-	return 0;
-}
-
-static void f_close(struct pvpci_xen *x)
-{
-	(void)x;
-}
-
-static const struct pvpci_xen_ops fake_ops = {
-	.map = f_map, .unmap = f_unmap, .evtchn_open = f_open, .evtchn_close = f_close_evtchn,
-	.bind = f_bind, .unbind = f_unbind, .notify = f_notify, .pending = f_pending,
-	.unmask = f_unmask, .close = f_close,
-};
-
-/* The frontend kicks: held by Xen while the port is masked. */
-static void front_kick(struct fake *f)
-{
-	uint64_t one = 1;
-
-	if (f->ev->masked)
-		f->ev->held = true;
-	else
-		assert_int_equal(write(f->ev->efd, &one, sizeof(one)), sizeof(one));
-}
 
 /* ---- a backend in this process, on the virtio-net fixture ---- */
 
 struct env {
 	char dir[64], state[96];
-	struct fake f;
+	struct fake_xen f;
+	struct fake_hv hv;
 	struct pvpci_host *host;
 	struct pvpci_backend *b;
 	struct pvpci_bdf h, guest;
@@ -247,7 +66,7 @@ static void env_log(void *ctx, int level, const char *msg)
 	snprintf(e->log + n, sizeof(e->log) - n, "%d %s\n", level, msg);
 }
 
-static struct env *env_new(bool export)
+static struct env *env_new(bool export, bool with_hv)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	const char *src = getenv("PVPCI_SRC") && *getenv("PVPCI_SRC") ? getenv("PVPCI_SRC") : PVPCI_SRC;
@@ -256,9 +75,11 @@ static struct env *env_new(bool export)
 	char spec[512], err[512];
 
 	assert_non_null(e);
-	e->f.x.ops = &fake_ops;
-	e->f.page = aligned_alloc(4096, 4096);
-	memset(e->f.page, 0, 4096);
+	fake_xen_init(&e->f);
+	e->f.ctx = e;
+	fake_hv_init(&e->hv);
+	if (with_hv)
+		bc.hv = &e->hv.hv;
 	snprintf(e->dir, sizeof(e->dir), "/tmp/pvpci-xen-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
@@ -284,12 +105,11 @@ static void env_free(struct env *e)
 {
 	pvpci_backend_free(e->b);
 	/* Whatever was connected is given back. */
-	assert_false(e->f.mapped);
-	assert_null(e->f.ev);
+	fake_xen_fini(&e->f);
+	assert_int_equal(e->hv.mapped, 0);
 	pvpci_host_close(e->host);
 	rmdir(e->state);
 	rmdir(e->dir);
-	free(e->f.page);
 	free(e);
 }
 
@@ -302,20 +122,31 @@ static void connect_ok(struct env *e)
 	assert_true(pvpci_backend_connected(e->b, DOMID));
 }
 
-/* The frontend posts a 4-byte conf_read at off of the function. */
-static void post_read(struct env *e, int off)
+/* The frontend posts cmd for the function: a 4-byte access at off, or
+ * for enable_msix the nvec entries 0 .. nvec - 1. */
+static void post(struct env *e, uint32_t cmd, int off, uint32_t nvec)
 {
 	struct pvpci_sharedinfo *sh = e->f.page;
 
 	memset(&sh->op, 0, sizeof(sh->op));
-	sh->op.cmd = PVPCI_XEN_PCI_OP_conf_read;
+	sh->op.cmd = cmd;
 	sh->op.domain = e->guest.domain;
 	sh->op.bus = e->guest.bus;
 	sh->op.devfn = pvpci_devfn(&e->guest);
 	sh->op.offset = off;
 	sh->op.size = 4;
 	sh->op.err = 0x5a5a;
+	if (cmd == PVPCI_XEN_PCI_OP_enable_msix) {
+		sh->op.value = nvec;
+		for (uint32_t i = 0; i < nvec; i++)
+			sh->op.msix_entries[i].entry = (uint16_t)i;
+	}
 	__atomic_fetch_or(&sh->flags, PVPCI_XEN_PCIF_active, __ATOMIC_RELEASE);
+}
+
+static void post_read(struct env *e, int off)
+{
+	post(e, PVPCI_XEN_PCI_OP_conf_read, off, 0);
 }
 
 /* One round of the backend's loop, waiting up to 1 s for work. */
@@ -333,7 +164,7 @@ static const char *calls_after(struct env *e, size_t mark)
 
 static void test_connect_maps_and_binds(void **state)
 {
-	struct env *e = env_new(true);
+	struct env *e = env_new(true, false);
 
 	(void)state;
 	connect_ok(e);
@@ -359,7 +190,7 @@ static void test_connect_maps_and_binds(void **state)
 /* A domain with no function yet is connected all the same (as pciback). */
 static void test_connect_before_export(void **state)
 {
-	struct env *e = env_new(false);
+	struct env *e = env_new(false, false);
 
 	(void)state;
 	connect_ok(e);
@@ -369,18 +200,18 @@ static void test_connect_before_export(void **state)
 
 /* A burst: the frontend's next op and kick arrive while the port is
  * still masked, right after it was notified. */
-static void post_again(struct fake *f)
+static void post_again(struct fake_xen *f)
 {
-	struct env *e = (struct env *)((char *)f - offsetof(struct env, f));
+	struct env *e = f->ctx;
 
 	f->on_notify = NULL;
 	post_read(e, 8);
-	front_kick(f);
+	fake_xen_kick(f);
 }
 
 static void test_unmask_after_answer(void **state)
 {
-	struct env *e = env_new(true);
+	struct env *e = env_new(true, false);
 	size_t mark;
 
 	(void)state;
@@ -388,7 +219,7 @@ static void test_unmask_after_answer(void **state)
 	mark = strlen(e->f.calls);
 	e->f.on_notify = post_again;
 	post_read(e, 0);
-	front_kick(&e->f);
+	fake_xen_kick(&e->f);
 	round_trip(e);
 	/* Answered (flag cleared, err and value written) when notified, and
 	 * only then unmasked. */
@@ -413,18 +244,18 @@ static void test_unmask_after_answer(void **state)
  * port unmasked: no answer, no notify, and the next op is served. */
 static void test_kick_without_op(void **state)
 {
-	struct env *e = env_new(true);
+	struct env *e = env_new(true, false);
 	size_t mark;
 
 	(void)state;
 	connect_ok(e);
 	mark = strlen(e->f.calls);
-	front_kick(&e->f);
+	fake_xen_kick(&e->f);
 	round_trip(e);
 	assert_string_equal(calls_after(e, mark), "pending unmask(33) ");
 	mark = strlen(e->f.calls);
 	post_read(e, 0);
-	front_kick(&e->f);
+	fake_xen_kick(&e->f);
 	round_trip(e);
 	assert_string_equal(calls_after(e, mark), "pending notify(33) unmask(33) ");
 	env_free(e);
@@ -446,7 +277,7 @@ static void test_failures_leave_nothing(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct env *e = env_new(true);
+		struct env *e = env_new(true, false);
 		char err[256];
 
 		e->f.map_err = cases[i].map_err;
@@ -470,16 +301,16 @@ static void test_failures_leave_nothing(void **state)
 static void test_broken_port_dropped(void **state)
 {
 	for (int k = 0; k < 2; k++) {
-		struct env *e = env_new(true);
+		struct env *e = env_new(true, false);
 
 		(void)state;
 		connect_ok(e);
 		if (k == 0)
-			e->f.pending_port = LOCAL_PORT + 1;
+			e->f.pending_port = FX_LOCAL_PORT + 1;
 		else
 			e->f.unmask_err = -EINVAL;
 		post_read(e, 0);
-		front_kick(&e->f);
+		fake_xen_kick(&e->f);
 		round_trip(e);
 		assert_false(pvpci_backend_connected(e->b, DOMID));
 		assert_non_null(strstr(e->log, "domain 5: frontend broke its event channel"));
@@ -493,7 +324,7 @@ static void test_broken_port_dropped(void **state)
 /* Freed while connected: env_free checks that it unmapped and unbound. */
 static void test_free_releases(void **state)
 {
-	struct env *e = env_new(true);
+	struct env *e = env_new(true, false);
 
 	(void)state;
 	connect_ok(e);
@@ -501,6 +332,66 @@ static void test_free_releases(void **state)
 	pvpci_backend_free(e->b);
 	e->b = NULL;
 	assert_string_equal(e->f.calls, "unbind(33) close unmap ");
+	env_free(e);
+}
+
+/* ---- the guest's pirqs (irq_xen) through the backend ---- */
+
+/* The frontend's op, answered: err. */
+static int32_t op_round(struct env *e, uint32_t cmd, uint32_t nvec)
+{
+	struct pvpci_sharedinfo *sh = e->f.page;
+
+	post(e, cmd, 0, nvec);
+	fake_xen_kick(&e->f);
+	round_trip(e);
+	assert_int_equal(sh->flags & PVPCI_XEN_PCIF_active, 0);
+	return sh->op.err;
+}
+
+#define MAP2	"msi(5,0000:00:03.0,0,0x4000100000)=%d msi(5,0000:00:03.0,1,0x4000100000)=%d "
+
+/* MSI-X of virtio-net (its table in BAR 0, at 0x4000100000): two pirqs of
+ * domain 5, given back when the guest disables it, when the toolstack
+ * detaches the function, and when the guest's frontend goes. */
+static void test_pirqs(void **state)
+{
+	struct env *e = env_new(true, true);
+	struct pvpci_sharedinfo *sh = e->f.page;
+	char want[256], err[256];
+
+	(void)state;
+	connect_ok(e);
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 2), 0);
+	snprintf(want, sizeof(want), MAP2, FX_PIRQ0, FX_PIRQ0 + 1);
+	assert_string_equal(e->hv.calls, want);
+	assert_int_equal(sh->op.msix_entries[0].vector, FX_PIRQ0);
+	assert_int_equal(sh->op.msix_entries[1].vector, FX_PIRQ0 + 1);
+	/* disable_msix */
+	e->hv.calls[0] = 0;
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_disable_msix, 0), 0);
+	assert_string_equal(e->hv.calls, "unmap(5,51) unmap(5,50) ");
+	/* a detach */
+	e->hv.calls[0] = 0;
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 2), 0);
+	assert_int_equal(e->hv.mapped, 2);
+	assert_int_equal(pvpci_backend_unexport(e->b, DOMID, &e->h, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), MAP2 "unmap(5,53) unmap(5,52) ", FX_PIRQ0 + 2, FX_PIRQ0 + 3);
+	assert_string_equal(e->hv.calls, want);
+	/* the frontend gone */
+	if (pvpci_backend_export(e->b, DOMID, &e->h, PVPCI_VSLOT_ANY, false, &e->guest, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	e->hv.calls[0] = 0;
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 2), 0);
+	assert_int_equal(e->hv.mapped, 2);
+	pvpci_backend_disconnect(e->b, DOMID);
+	snprintf(want, sizeof(want), MAP2 "unmap(5,55) unmap(5,54) ", FX_PIRQ0 + 4, FX_PIRQ0 + 5);
+	assert_string_equal(e->hv.calls, want);
+	assert_int_equal(e->hv.mapped, 0);
+	/* and pvpcid stopping (env_free checks that none is left mapped) */
+	connect_ok(e);
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 1), 0);
+	assert_int_equal(e->hv.mapped, 1);
 	env_free(e);
 }
 
@@ -559,7 +450,7 @@ static int pump_until(struct xs_handle *xs, struct pvpci_xbback *xb, struct env 
 
 static void xenbus_case(bool map_fails)
 {
-	struct env *e = env_new(false);
+	struct env *e = env_new(false, false);
 	struct pvpci_store_cfg sc = { 0 };
 	struct pvpci_xbback *xb;
 	struct st t = { 0 };
@@ -640,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_failures_leave_nothing),
 		cmocka_unit_test(test_broken_port_dropped),
 		cmocka_unit_test(test_free_releases),
+		cmocka_unit_test(test_pirqs),
 		cmocka_unit_test(test_xenbus_connects),
 		cmocka_unit_test(test_xenbus_map_error),
 	};

@@ -1,0 +1,57 @@
+/*
+ * What pvpci asks of the hypervisor itself (libxenctrl), as a table so
+ * that tests can stand in for Xen: a guest's pirqs for the MSI and MSI-X
+ * of a function (the backend's interrupt allocator, irq_xen.c) and for
+ * its legacy interrupt, and a guest's permission to reach a function's
+ * memory, I/O ports and interrupt (the toolstack's attach and detach, as
+ * libxl does them for a PV guest).  The real table is pvpci_hv_open's
+ * (lib/xenlibs.c).  Each call returns 0 or a negative errno.  Backends
+ * embed struct pvpci_hv first.
+ */
+#ifndef PVPCI_HYPERVISOR_H
+#define PVPCI_HYPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvpci/api.h"
+#include "pvpci/bdf.h"
+
+struct pvpci_hv;
+
+struct pvpci_hv_ops {
+	/*
+	 * Map one message interrupt of host function bdf into domid's pirqs,
+	 * the pirq chosen by Xen into *ret_pirq (xc_physdev_map_pirq_msi):
+	 * MSI with table_base 0, or MSI-X table entry entry_nr, table_base
+	 * the host address of the BAR the table is in.
+	 */
+	int (*map_pirq_msi)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf,
+			    unsigned entry_nr, uint64_t table_base, int *ret_pirq);
+	/* The legacy interrupt gsi as domid's pirq of the same number
+	 * (xc_physdev_map_pirq, as libxl asks for it). */
+	int (*map_pirq_gsi)(struct pvpci_hv *hv, unsigned domid, int gsi, int *ret_pirq);
+	int (*unmap_pirq)(struct pvpci_hv *hv, unsigned domid, int pirq);
+	/* Give (allow) or take back domid's access to machine frames
+	 * first_mfn .. first_mfn + nr_mfns - 1, I/O ports first .. first +
+	 * nr - 1, interrupt pirq. */
+	int (*iomem_permission)(struct pvpci_hv *hv, unsigned domid, uint64_t first_mfn, uint64_t nr_mfns,
+				bool allow);
+	int (*ioport_permission)(struct pvpci_hv *hv, unsigned domid, uint32_t first, uint32_t nr, bool allow);
+	int (*irq_permission)(struct pvpci_hv *hv, unsigned domid, int pirq, bool allow);
+	void (*close)(struct pvpci_hv *hv);
+};
+
+struct pvpci_hv {
+	const struct pvpci_hv_ops *ops;
+};
+
+/* Whether this machine has Xen's privileged interface (/dev/xen/privcmd). */
+PVPCI_API bool pvpci_hv_present(void);
+/* Open it (xc_interface_open): -ENODEV "not a Xen host" where it is
+ * missing; otherwise why libxenctrl refused. */
+PVPCI_API int pvpci_hv_open(struct pvpci_hv **ret, char *errbuf, size_t errlen);
+PVPCI_API void pvpci_hv_close(struct pvpci_hv *hv);	/* NULL is fine */
+
+#endif
