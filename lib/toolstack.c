@@ -3,10 +3,13 @@
  * as libxl_pci.c does.  Every change is one transaction, retried when the
  * store says EAGAIN; every wait watches the backend directory and has a
  * deadline.  What an attach wrote is undone when nobody answers; what a
- * detach changed is put back.  Driver binding is toolstack_sysfs.c's.
+ * detach changed is put back.  On Xen, the guest's permissions to reach
+ * the function go with the entry.  Driver binding and reading the
+ * function's resources are toolstack_sysfs.c's.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 
 #include "clock.h"
 #include "errmsg.h"
+#include "pvpci/hypervisor.h"
 #include "pvpci/toolstack.h"
 #include "pvpci/xenbus.h"
 
@@ -568,6 +572,123 @@ int pvpci_ts_remove_entry(struct xs_handle *xs, uint32_t t, const char *be, int 
 	return 0;
 }
 
+/* ---- what the guest may reach, on Xen ---- */
+
+#define XC_PAGE_SHIFT	12
+
+/* Resource i's I/O ports, or the machine pages its memory spans. */
+static int range_permission(struct ts *c, const struct pvpci_ts_resources *res, unsigned i, bool allow)
+{
+	struct pvpci_hv *hv = c->o->hv;
+	uint64_t s = res->r[i].start, e = res->r[i].end;
+
+	if (res->r[i].io)
+		return hv->ops->ioport_permission(hv, c->domid, (uint32_t)s, (uint32_t)(e - s + 1), allow);
+	return hv->ops->iomem_permission(hv, c->domid, s >> XC_PAGE_SHIFT,
+					 (e >> XC_PAGE_SHIFT) - (s >> XC_PAGE_SHIFT) + 1, allow);
+}
+
+/* Give back what a grant gave, for the first n resources (and the
+ * interrupt when irq_given); errors are logged, nothing more to do. */
+static void revoke(struct ts *c, const char *bdfs, const struct pvpci_ts_resources *res, unsigned n,
+		   bool irq_given)
+{
+	struct pvpci_hv *hv = c->o->hv;
+
+	for (unsigned i = n; i-- > 0;) {
+		int r = range_permission(c, res, i, false);
+
+		if (r < 0)
+			tlog(c, 3, "%s: taking back domain %u's %s 0x%" PRIx64 "-0x%" PRIx64 ": %s", bdfs, c->domid,
+			     res->r[i].io ? "I/O ports" : "memory", res->r[i].start, res->r[i].end, strerror(-r));
+	}
+	/* libxl's order: the pirq unmapped, then the permission. */
+	if (irq_given) {
+		int r = hv->ops->unmap_pirq(hv, c->domid, (int)res->irq);
+
+		if (r < 0)
+			tlog(c, 3, "%s: unmapping domain %u's pirq %u: %s", bdfs, c->domid, res->irq, strerror(-r));
+		r = hv->ops->irq_permission(hv, c->domid, (int)res->irq, false);
+		if (r < 0)
+			tlog(c, 3, "%s: taking back domain %u's interrupt %u: %s", bdfs, c->domid, res->irq,
+			     strerror(-r));
+	}
+}
+
+/*
+ * libxl's pci_add_dm_done for a PV guest (allow) or do_pci_remove (not):
+ * each memory BAR and the ROM as whole machine pages, each I/O BAR's
+ * ports, the legacy interrupt as the pirq of its number.  A grant that
+ * fails takes back what it gave.  Nothing without a hypervisor, or for a
+ * function the host does not have (a simulated one).  *ret_given (may be
+ * NULL) says whether anything was given.
+ */
+static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool *ret_given)
+{
+	struct pvpci_hv *hv = c->o ? c->o->hv : NULL;
+	const char *root = c->o && c->o->host && c->o->host->sysfs ? c->o->host->root : "/sys";
+	struct pvpci_ts_resources res;
+	char bdfs[PVPCI_BDF_STRLEN], why[512];
+	int r, pirq;
+
+	if (ret_given)
+		*ret_given = false;
+	if (!hv)
+		return 0;
+	pvpci_bdf_format(bdf, bdfs);
+	r = pvpci_ts_sysfs_resources(root, bdf, &res, why, sizeof(why));
+	if (r == -ENOENT) {
+		tlog(c, 6, "%s: not a function of this host: no memory, I/O ports or interrupt %s domain %u",
+		     bdfs, allow ? "given to" : "taken from", c->domid);
+		return 0;
+	}
+	if (r < 0) {
+		if (!allow) {
+			tlog(c, 3, "%s: %s: nothing taken back from domain %u", bdfs, why, c->domid);
+			return 0;
+		}
+		return pvpci_errf(c->errbuf, c->errlen, r, "%s: %s", bdfs, why);
+	}
+	if (!allow) {
+		revoke(c, bdfs, &res, res.n, res.irq != 0);
+		tlog(c, 6, "%s: domain %u's permissions taken back", bdfs, c->domid);
+		return 0;
+	}
+	for (unsigned i = 0; i < res.n; i++) {
+		r = range_permission(c, &res, i, true);
+		if (r < 0) {
+			revoke(c, bdfs, &res, i, false);
+			return pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its %s 0x%" PRIx64 "-0x%" PRIx64
+					  ": %s", bdfs, c->domid, res.r[i].io ? "I/O ports" : "memory", res.r[i].start,
+					  res.r[i].end, strerror(-r));
+		}
+	}
+	if (res.irq) {
+		r = hv->ops->map_pirq_gsi(hv, c->domid, (int)res.irq, &pirq);
+		if (r == 0 && pirq != (int)res.irq) {
+			/* The number the guest finds in Interrupt Line is the GSI:
+			 * a pirq of another number would never fire for it. */
+			hv->ops->unmap_pirq(hv, c->domid, pirq);
+			r = -EBUSY;
+		}
+		if (r == 0) {
+			r = hv->ops->irq_permission(hv, c->domid, (int)res.irq, true);
+			if (r < 0)
+				hv->ops->unmap_pirq(hv, c->domid, (int)res.irq);
+		}
+		if (r < 0) {
+			revoke(c, bdfs, &res, res.n, false);
+			return pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its interrupt %u: %s", bdfs,
+					  c->domid, res.irq, strerror(-r));
+		}
+	}
+	tlog(c, 6, "%s: domain %u may reach its %u BAR%s%s", bdfs, c->domid, res.n, res.n == 1 ? "" : "s",
+	     res.irq ? " and its interrupt" : "");
+	if (ret_given)
+		*ret_given = true;
+	return 0;
+}
+
 /* ---- attach ---- */
 
 enum attach_mode {
@@ -709,6 +830,17 @@ static bool release_domid(struct ts *c, xs_transaction_t t, const char *ap)
 	return dom != (int)c->domid || rm(c->xs, t, ap, "domid");
 }
 
+/* Assignable and no domain's, now. */
+static bool nobodys(struct ts *c, const struct assignable_tx *a)
+{
+	char *node = rd(c->xs, XBT_NULL, a->ap, NULL), *dom = node ? rd(c->xs, XBT_NULL, a->ap, "domid") : NULL;
+	bool free_now = node && !dom;
+
+	free(node);
+	free(dom);
+	return free_now;
+}
+
 /* Everything attach_body wrote, taken back. */
 static int rollback_body(struct ts *c, xs_transaction_t t, void *arg)
 {
@@ -737,7 +869,7 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 		    const struct pvpci_ts_opts *o, char *errbuf, size_t errlen)
 {
 	struct attach_tx a = { .sp = spec };
-	bool seized = false;
+	bool seized = false, granted = false;
 	struct ts c;
 	int r;
 
@@ -756,6 +888,15 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 	if (!xs_watch(xs, c.be, TOKEN)) {
 		r = store_err(&c, "watching the backend");
 		goto undo_seize;
+	}
+	/* The guest may reach the function before the backend exports it,
+	 * as libxl does it; only one that is assignable and nobody's (the
+	 * attach refuses any other, and taking back on that refusal would
+	 * take what another attach gave). */
+	if (nobodys(&c, &a.a)) {
+		r = permit(&c, &spec->bdf, true, &granted);
+		if (r < 0)
+			goto out;
 	}
 	/* A reconfiguration under way: let it end (libxl__wait_for_backend). */
 	while ((r = in_tx(&c, attach_body, &a)) == 1) {
@@ -791,6 +932,8 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 			snprintf(errbuf, errlen, "%s; nothing left behind", keep);
 	}
 out:
+	if (r && granted)
+		permit(&c, &spec->bdf, false, NULL);
 	xs_unwatch(xs, c.be, TOKEN);
 undo_seize:
 	if (r && seized)
@@ -983,9 +1126,11 @@ int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf
 		xs_unwatch(xs, c.be, TOKEN);
 		return pvpci_ts_detach(xs, domid, bdf, o, errbuf, errlen);
 	}
-	if (!r)
+	if (!r) {
 		tlog(&c, 6, "%s: detached from domain %u%s", d.a.bdfs, domid,
 		     d.unconnected ? " (no frontend connected)" : d.forced ? " (forced)" : "");
+		permit(&c, bdf, false, NULL);
+	}
 out:
 	xs_unwatch(xs, c.be, TOKEN);
 	return r;

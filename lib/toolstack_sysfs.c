@@ -1,6 +1,8 @@
 /*
  * Seizing a function for a stub driver through sysfs and giving it back
- * (toolstack.h), as libxl's pci-assignable-add / -remove do with pciback:
+ * (toolstack.h), as libxl's pci-assignable-add / -remove do with pciback,
+ * and reading what a guest is given on Xen to reach it (its resources and
+ * legacy interrupt, as libxl's attach reads them):
  * unbind it from its driver, remembering which (the canonical path, as
  * libxl's driver_path), then driver_override and bind to pci-stub; back:
  * unbind from the stub, clear driver_override, bind to the driver it came
@@ -15,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,4 +210,53 @@ int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf
 		return pvpci_errf(errbuf, errlen, -EPERM, "%s: not a driver under %s: not rebound", rebind_to,
 				  drivers);
 	return drv_write(rebind_to, "bind", &f, errbuf, errlen);
+}
+
+/* ---- what a guest is given to reach a function ---- */
+
+#define IORESOURCE_IO	0x100	/* Linux's, as `resource` prints it */
+
+int pvpci_ts_sysfs_resources(const char *root, const struct pvpci_bdf *bdf, struct pvpci_ts_resources *ret,
+			     char *errbuf, size_t errlen)
+{
+	struct pvpci_ts_resources res = { .n = 0 };
+	char path[PATH_MAX], name[PVPCI_BDF_STRLEN], line[128];
+	FILE *f;
+	int r;
+
+	pvpci_bdf_format(bdf, name);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/resource", root, name);
+	f = fopen(path, "re");
+	if (!f)
+		return pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
+	for (unsigned i = 0; i < PVPCI_TS_RESOURCES; i++) {
+		uint64_t start, end, flags;
+
+		if (!fgets(line, sizeof(line), f) ||
+		    sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3 || end < start) {
+			fclose(f);
+			return pvpci_errf(errbuf, errlen, -EBADMSG, "%s: line %u is not \"start end flags\"", path,
+					  i + 1);
+		}
+		if (!start)
+			continue;	/* not implemented, or not placed */
+		res.r[res.n].start = start;
+		res.r[res.n].end = end;
+		res.r[res.n].io = flags & IORESOURCE_IO;
+		res.n++;
+	}
+	fclose(f);
+	/* No irq file, or 0: no legacy interrupt. */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/irq", root, name);
+	f = fopen(path, "re");
+	if (f) {
+		r = fscanf(f, "%u", &res.irq) == 1 ? 0 : -EBADMSG;
+		fclose(f);
+		if (r)
+			return pvpci_errf(errbuf, errlen, r, "%s: not a number", path);
+	} else if (errno != ENOENT) {
+		return pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
+	}
+	*ret = res;
+	return 0;
 }

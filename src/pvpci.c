@@ -15,6 +15,7 @@
 #include "pvpci/dump.h"
 #include "pvpci/front.h"
 #include "pvpci/hostdev.h"
+#include "pvpci/hypervisor.h"
 #include "pvpci/quirks.h"
 #include "pvpci/saverestore.h"
 #include "pvpci/statefile.h"
@@ -935,6 +936,13 @@ static int cmd_toolstack(int argc, char **argv)
 		rc = ts_domid(&a, pos[0], &domid);
 		if (rc)
 			goto out;
+		/* On Xen the guest is given the function's memory, ports and
+		 * interrupt at attach, and they are taken back at detach. */
+		if ((k == 3 || k == 4) && pvpci_hv_present() && pvpci_hv_open(&a.o.hv, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpci %s: the hypervisor: %s\n", a.verb, err);
+			rc = 1;
+			goto out;
+		}
 		if (k == 3) {
 			struct pvpci_pci_spec sp;
 
@@ -969,6 +977,7 @@ static int cmd_toolstack(int argc, char **argv)
 		}
 	}
 out:
+	pvpci_hv_close(a.o.hv);
 	xs_close(a.xs);
 	return rc;
 }

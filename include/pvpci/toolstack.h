@@ -20,6 +20,13 @@
  *     last one: both directories removed, and their parents left empty up
  *     to /local/domain/<id>.
  *
+ * On Xen (pvpci_ts_opts.hv), attach first gives the guest what libxl
+ * gives a PV guest: iomem permission for each memory BAR and the ROM,
+ * ioport permission for each I/O BAR, the legacy interrupt mapped as its
+ * pirq with irq permission; a detach takes them back once the entry is
+ * removed (libxl does it before it asks the frontend; a detach refused
+ * then would leave the guest a function it cannot reach).
+ *
  * Nothing is left behind when the backend or frontend does not answer in
  * time: an attach removes what it wrote (the backend releases a function
  * no dev-N lists any more); a detach puts the entry back as it was, or
@@ -97,10 +104,38 @@ PVPCI_API int pvpci_ts_sysfs_seize(const struct pvpci_ts_host *h, const struct p
 PVPCI_API int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf *bdf,
 				     const char *rebind_to, char *errbuf, size_t errlen);
 
+/*
+ * What a PV guest is given on Xen to reach a function, as libxl's
+ * pci_add_dm_done reads it: the BARs and the ROM from
+ * ROOT/bus/pci/devices/BDF/resource (its first 7 lines, those with a
+ * start), the legacy interrupt from .../irq.  -ENOENT when the function
+ * is not there (a simulated one); other errors say which file is wrong.
+ */
+#define PVPCI_TS_RESOURCES	7
+
+struct pvpci_ts_resources {
+	struct {
+		uint64_t start, end;	/* inclusive */
+		bool io;		/* I/O ports; else memory */
+	} r[PVPCI_TS_RESOURCES];
+	unsigned n;
+	unsigned irq;			/* 0: none */
+};
+
+PVPCI_API int pvpci_ts_sysfs_resources(const char *root, const struct pvpci_bdf *bdf,
+				       struct pvpci_ts_resources *ret, char *errbuf, size_t errlen);
+
+struct pvpci_hv;
+
 struct pvpci_ts_opts {
 	int timeout_ms;		/* each wait on the backend or frontend; 0: PVPCI_TS_TIMEOUT_MS */
 	bool force;		/* detach: remove the entry even when nobody answers */
 	const struct pvpci_ts_host *host;	/* where seize=1 seizes; NULL: "none" */
+	/* On Xen (NULL elsewhere): attach gives the guest the function's
+	 * memory, I/O ports and legacy interrupt (the resources under the
+	 * sysfs ROOT of host, else /sys), detach and a rolled-back attach take
+	 * them back. */
+	struct pvpci_hv *hv;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 };

@@ -24,6 +24,7 @@
 #include "pvpci/store.h"
 #include "pvpci/toolstack.h"
 #include "fake_sysfs.h"
+#include "fakexen.h"
 
 /* ---- xl's PCI spec ---- */
 
@@ -588,6 +589,135 @@ static void test_detach_unanswered(void **state)
 	xs_rm(f->xs, XBT_NULL, "/local/domain/7");
 }
 
+/* ---- on Xen: what the guest may reach ---- */
+
+/* pvpcid's part, faked: each entry Initialising is exported (3). */
+struct exporter {
+	pthread_t thr;
+	atomic_bool stop;
+};
+
+static void *exporter_run(void *arg)
+{
+	struct exporter *x = arg;
+	struct xs_handle *xs = xs_open(0);
+
+	assert_non_null(xs);
+	assert_true(xs_watch(xs, BE, "x"));
+	while (!atomic_load(&x->stop)) {
+		struct pollfd p = { .fd = xs_fileno(xs), .events = POLLIN };
+		unsigned len;
+
+		for (int i = 0; i < 4; i++) {
+			char path[128], *v;
+
+			snprintf(path, sizeof(path), BE "/state-%d", i);
+			v = xs_read(xs, XBT_NULL, path, &len);
+			if (v && !strcmp(v, "1"))
+				xs_write(xs, XBT_NULL, path, "3", 1);
+			free(v);
+		}
+		if (poll(&p, 1, 50) == 1)
+			free(xs_read_watch(xs, &len));
+	}
+	xs_close(xs);
+	return NULL;
+}
+
+/* 00:03.0's BARs: 4 KiB of memory, 1 MiB of 64-bit prefetchable memory,
+ * 32 I/O ports, and a 512 KiB ROM; its legacy interrupt is 11. */
+static const char perm_resource[] =
+	"0x00000000fe000000 0x00000000fe000fff 0x0000000000040200\n"
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	"0x0000002000000000 0x00000020000fffff 0x000000000014220c\n"
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	"0x000000000000c000 0x000000000000c01f 0x0000000000040101\n"
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	"0x00000000fe080000 0x00000000fe0fffff 0x0000000000046200\n"
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+
+#define GIVEN	"iomem(7,0xfe000,1,on) iomem(7,0x2000000,256,on) ioport(7,0xc000,32,on) " \
+		"iomem(7,0xfe080,128,on) gsi(7,11) irq(7,11,on) "
+#define TAKEN	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
+		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) "
+
+static void test_permissions(void **state)
+{
+	struct fx *f = *state;
+	struct fake_dev fd = { "0000:00:03.0", 256, 0x020000, "pci-stub", perm_resource, 0 };
+	struct pvpci_ts_host host = { .sysfs = true };
+	struct pvpci_ts_opts o = { .timeout_ms = 5000, .host = &host };
+	struct exporter x = { 0 };
+	struct pvpci_pci_spec sp;
+	struct pvpci_bdf b3 = { 0, 0, 3, 0 };
+	struct fake_hv h;
+	char err[512], irq[128];
+
+	strcpy(host.root, "/tmp/pvpci-tsp-XXXXXX");
+	assert_non_null(mkdtemp(host.root));
+	assert_int_equal(fake_mkdirs(host.root), 0);
+	assert_int_equal(fake_add_dev(host.root, &fd), 0);
+	snprintf(irq, sizeof(irq), "%s/devices/pci0000:00/0000:00:03.0/irq", host.root);
+	assert_int_equal(fake_write_file(irq, "11\n", 3), 0);
+	fake_hv_init(&h);
+	o.hv = &h.hv;
+	put(f, "/libxl/pci/0000-00-03-0/driver_path", "");
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0", &sp, err, sizeof(err)), 0);
+
+	/* Given at attach, taken back at detach (no frontend: at once). */
+	assert_int_equal(pthread_create(&x.thr, NULL, exporter_run, &x), 0);
+	if (pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)) < 0)
+		fail_msg("attach: %s", err);
+	assert_string_equal(h.calls, GIVEN);
+	/* Attached already: refused, and nothing given or taken twice. */
+	h.calls[0] = 0;
+	assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EBUSY);
+	assert_string_equal(h.calls, "");
+	if (pvpci_ts_detach(f->xs, 7, &b3, &o, err, sizeof(err)) < 0)
+		fail_msg("detach: %s", err);
+	assert_string_equal(h.calls, TAKEN);
+	assert_int_equal(h.mapped, 0);
+	atomic_store(&x.stop, true);
+	pthread_join(x.thr, NULL);
+
+	/* Nobody exports it: rolled back, and taken back. */
+	o.timeout_ms = 100;
+	h.calls[0] = 0;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -ETIMEDOUT));
+	assert_string_equal(h.calls, GIVEN TAKEN);
+
+	/* Xen refuses: nothing written, nothing left given. */
+	h.calls[0] = 0;
+	h.perm_err = -EPERM;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EPERM));
+	assert_string_equal(err, "0000:00:03.0: giving domain 7 its memory 0xfe000000-0xfe000fff: "
+				 "Operation not permitted");
+	assert_string_equal(h.calls, "iomem(7,0xfe000,1,on) ");
+	h.perm_err = 0;
+
+	/* A function this host does not have (simulated): nothing to give;
+	 * one that is not assignable: nothing given. */
+	h.calls[0] = 0;
+	put(f, "/libxl/pci/0000-00-09-0/driver_path", "");
+	assert_int_equal(pvpci_pci_spec_parse("00:09.0", &sp, err, sizeof(err)), 0);
+	assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -ETIMEDOUT);
+	assert_int_equal(pvpci_pci_spec_parse("00:0a.0", &sp, err, sizeof(err)), 0);
+	assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -ENODEV);
+	assert_string_equal(h.calls, "");
+
+	/* A resource file that is not one: refused before anything is written. */
+	assert_int_equal(fake_write_file(irq, "eleven\n", 7), 0);
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0", &sp, err, sizeof(err)), 0);
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EBADMSG));
+	assert_non_null(strstr(err, "/irq: not a number"));
+	assert_string_equal(h.calls, "");
+	xs_rm(f->xs, XBT_NULL, "/libxl");
+	fake_rm_tree(host.root);
+}
+
 /* ---- seizing on a fake sysfs ---- */
 
 struct sfx {
@@ -749,6 +879,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attach_layout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hot_attach_unanswered, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_detach_unanswered, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_permissions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_seize, sfx_setup, sfx_teardown),
 	};
 
