@@ -19,9 +19,11 @@
 #include "daemon.h"
 #include "sandbox.h"
 #include "pvpci/backend.h"
+#include "pvpci/hypervisor.h"
 #include "pvpci/quirks.h"
 #include "pvpci/record.h"
 #include "pvpci/statefile.h"
+#include "pvpci/transport.h"
 #include "pvpci/xenbus.h"
 
 #include <xenstore.h>
@@ -36,11 +38,15 @@ static void usage(FILE *f)
 		"  --host SPEC            sysfs[:ROOT] (default), sim:FILE, shadow:SPEC\n"
 		"  --mode " PVPCI_TOPO_MODES "  where guests see their functions (default vpci;\n"
 		"                         slot: each function alone at function 0 of a slot, buses 0 and 1)\n"
+		"  --transport local|xen  how frontends share their page: xen (grant and event channel;\n"
+		"                         the default where /dev/xen/gntdev and /dev/xen/evtchn exist) or\n"
+		"                         local (a Unix socket)\n"
 		"  --socket PATH          local frontends connect here ($PVPCI_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --store PATH           follow the toolstack through the xenstore at PATH (pvpci-stored's\n"
-		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export\n"
+		"                         socket, or xenstored's); $XENSTORED_PATH when set and no --export;\n"
+		"                         with xen, libxenstore's default when neither is given\n"
 		"  --export DOMID:BDF[@VSLOT][,permissive=1][,allow_shared_intx=1]\n"
-		"                         export a function without a store (repeatable)\n"
+		"                         export a function without a store (repeatable; local only)\n"
 		"  --hide '(BDF)(BDF)'    functions seized at start, as pciback.hide (with a store)\n"
 		"  --state-dir DIR        saved config space ($PVPCI_STATE_DIR or " PVPCI_STATE_DIR_DEFAULT ")\n"
 		"  --permissive           every function takes writes to bytes no register covers\n"
@@ -173,6 +179,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "transport", required_argument, NULL, 'T' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "export", required_argument, NULL, 'e' },
 		{ "store", required_argument, NULL, 'S' },
@@ -206,6 +213,10 @@ int main(int argc, char **argv)
 	};
 	struct pvpci_quirks *quirks = NULL;
 	struct pvpci_backend *b = NULL;
+	struct pvpci_xen *xen = NULL;
+	struct pvpci_hv *hv = NULL;
+	const char *transport = NULL;
+	bool on_xen;
 	struct pvpci_host *host = NULL;
 	size_t nexp = 0;
 	bool background = false, sandbox = true;
@@ -223,6 +234,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'T': transport = optarg; break;
 		case 's': sock = optarg; break;
 		case 'S': store = optarg; break;
 		case 'i': hide = optarg; break;
@@ -252,6 +264,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (transport && strcmp(transport, "local") && strcmp(transport, "xen")) {
+		fprintf(stderr, "pvpcid: --transport is local or xen\n");
+		return 2;
+	}
+	on_xen = transport ? !strcmp(transport, "xen") : pvpci_xen_present();
+	if (on_xen && nexp) {
+		fprintf(stderr, "pvpcid: --export needs --transport local: on Xen, attach with\n"
+				"        `pvpci attach DOMID BDF` as xl pci-attach does\n");
+		return 2;
+	}
 	if (!store && !nexp && getenv("XENSTORED_PATH"))
 		store = getenv("XENSTORED_PATH");
 	if (store && nexp) {
@@ -259,7 +281,9 @@ int main(int argc, char **argv)
 				"        `pvpci attach DOMID BDF` as xl pci-attach does\n");
 		return 2;
 	}
-	cfg.via_store = store != NULL;
+	/* On Xen the toolstack always speaks through the store: xenstored's,
+	 * where libxenstore finds it, unless told otherwise. */
+	cfg.via_store = store != NULL || on_xen;
 	if (quirks_path) {
 		if (pvpci_quirks_load(quirks_path, &quirks, err, sizeof(err)) < 0) {
 			fprintf(stderr, "pvpcid: %s\n", err);
@@ -293,6 +317,22 @@ int main(int argc, char **argv)
 		}
 		cfg.record = rec;
 	}
+	/* Xen's devices are opened before the sandbox; each frontend's event
+	 * channel handle is opened when it connects, which needs nothing
+	 * more than the device's owner (root). */
+	if (on_xen) {
+		if (pvpci_xen_open(&xen, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpcid: %s; use --transport local\n", err);
+			goto out;
+		}
+		if (pvpci_hv_open(&hv, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pvpcid: the hypervisor (MSI and MSI-X need its pirqs): %s\n", err);
+			goto out;
+		}
+		cfg.connect = pvpci_xen_connect;
+		cfg.connect_ctx = xen;
+		cfg.hv = hv;
+	}
 	if (pvpci_backend_new(&cfg, &b, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
@@ -318,9 +358,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pvpcid: %s -> domain %u %s\n", pvpci_bdf_format(&exps[i].bdf, h),
 				exps[i].domid, pvpci_bdf_format(&guest, g));
 	}
-	if (make_parent(sock) < 0)
+	/* Local frontends only: a Xen frontend's page comes through the store. */
+	if (!on_xen && make_parent(sock) < 0)
 		goto out;
-	if (pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
+	if (!on_xen && pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pvpcid: %s\n", err);
 		goto out;
 	}
@@ -330,12 +371,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvpcid: sandbox: %s\n", err);
 		goto out;
 	}
-	if (store) {
-		setenv("XENSTORED_PATH", store, 1);
+	if (cfg.via_store) {
+		if (store)
+			setenv("XENSTORED_PATH", store, 1);
 		xs = xs_open(0);
 		if (!xs) {
-			fprintf(stderr, "pvpcid: cannot connect to the store at %s: %s\n", store,
-				strerror(errno));
+			fprintf(stderr, "pvpcid: cannot connect to the store at %s: %s\n",
+				store ? store : "libxenstore's default path", strerror(errno));
 			goto out;
 		}
 		if (hide && seize_hidden(xs, hide) < 0)
@@ -377,8 +419,10 @@ out:
 	pvpci_recorder_close(rec);	/* after the last event: the end line */
 	if (xs)
 		xs_close(xs);
-	if (rc == 0)
+	if (rc == 0 && !on_xen)
 		unlink(sock);
+	pvpci_hv_close(hv);
+	pvpci_xen_close(xen);
 	pvpci_host_close(host);
 	pvpci_quirks_free(quirks);
 	if (sfd >= 0)
