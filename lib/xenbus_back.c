@@ -116,8 +116,6 @@ bool pvpci_xb_printf(struct xs_handle *xs, uint32_t t, const char *dir, const ch
 	return ok;
 }
 
-#define wr(xs, dir, ...) pvpci_xb_printf(xs, XBT_NULL, dir, __VA_ARGS__)
-
 static void xlog(struct pvpci_xbback *x, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -130,11 +128,79 @@ static void xlog(struct pvpci_xbback *x, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * dir/key = val, in one transaction with the check that the device is
+ * still the one d stands for, as xenbus_switch_state checks that it is
+ * there: its backend's state node exists (a write racing the toolstack's
+ * removal would make the directory again, a lone node that the next look
+ * takes for a broken device or that stays for good), and is not
+ * Initialising unless fresh (the toolstack removed the device and made it
+ * again: the next scan probes the new one, and what was meant for the old
+ * one must not reach it; only probe's InitWait meets a device
+ * Initialising).  1 written, 0 the device went, -1 (errno set) the store
+ * refused.
+ */
+static int dev_write(struct pvpci_xbback *x, struct xbdev *d, const char *dir, const char *key, const char *val,
+		     bool fresh)
+{
+	char path[128];
+	unsigned len;
+
+	snprintf(path, sizeof(path), "%s/state", d->be);
+	for (int tries = 0; tries < 16; tries++) {
+		xs_transaction_t t = xs_transaction_start(x->xs);
+		char *st;
+
+		if (t == XBT_NULL)
+			return -1;
+		st = xs_read(x->xs, t, path, &len);
+		if (!st || (!fresh && atoi(st) == PVPCI_XB_Initialising)) {
+			free(st);
+			xs_transaction_end(x->xs, t, true);
+			return 0;
+		}
+		free(st);
+		if (!pvpci_xb_printf(x->xs, t, dir, key, "%s", val)) {
+			int e = errno;
+
+			xs_transaction_end(x->xs, t, true);
+			errno = e;
+			return -1;
+		}
+		if (xs_transaction_end(x->xs, t, false))
+			return 1;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return -1;
+}
+
+/* A key of the device's backend directory, through dev_write. */
+static int be_printf(struct pvpci_xbback *x, struct xbdev *d, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int be_printf(struct pvpci_xbback *x, struct xbdev *d, const char *key, const char *fmt, ...)
+{
+	char val[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	return dev_write(x, d, d->be, key, val, false);
+}
+
 static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
 {
-	if (!wr(x->xs, d->be, "state", "%d", state))
+	char val[16];
+	int r;
+
+	snprintf(val, sizeof(val), "%d", state);
+	r = dev_write(x, d, d->be, "state", val, state == PVPCI_XB_InitWait);
+
+	if (r < 0)
 		xlog(x, 3, "%s: cannot write state %d", d->be, state);
-	else
+	else if (r > 0)
 		xlog(x, 6, "%s: backend %s", d->be, pvpci_xb_state_name(state));
 }
 
@@ -142,17 +208,14 @@ static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
  * and the log.  False when the device is gone. */
 static bool error_node(struct pvpci_xbback *x, struct xbdev *d, int err, const char *msg)
 {
-	char dir[128];
-	/* The toolstack removed the device while we read it: what failed to
-	 * read is gone, not wrong; nothing to report, nothing to recreate
-	 * (writing state would make the directory again). */
-	char *st = pvpci_xb_read(x->xs, d->be, "state");
+	char dir[128], val[300];
 
-	if (!st)
-		return false;
-	free(st);
 	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/pci/%u/0", d->domid);
-	wr(x->xs, dir, "error", "%d %s", -err, msg);
+	snprintf(val, sizeof(val), "%d %s", -err, msg);
+	/* The toolstack removed the device while we read it: what failed to
+	 * read is gone, not wrong; nothing to report, nothing to recreate. */
+	if (dev_write(x, d, dir, "error", val, false) == 0)
+		return false;
 	xlog(x, 3, "%s: %s", d->be, msg);
 	return true;
 }
@@ -202,7 +265,7 @@ static void export_failed(struct pvpci_xbback *x, struct xbdev *d, int i, bool h
 	if (!error_node(x, d, err, msg))
 		return;
 	snprintf(key, sizeof(key), "state-%d", i);
-	wr(x->xs, d->be, key, "%d", PVPCI_XB_Closed);
+	be_printf(x, d, key, "%d", PVPCI_XB_Closed);
 	xlog(x, 4, "%s: dev-%d refused; the device keeps its other functions", d->be, i);
 }
 
@@ -306,7 +369,7 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 		return r;
 	}
 	snprintf(key, sizeof(key), "vdev-%d", i);
-	wr(x->xs, d->be, key, PVPCI_XB_VDEV_FMT, guest.domain, guest.bus, guest.dev, guest.fn);
+	be_printf(x, d, key, PVPCI_XB_VDEV_FMT, guest.domain, guest.bus, guest.dev, guest.fn);
 	return 0;
 }
 
@@ -334,8 +397,8 @@ static void publish_roots(struct pvpci_xbback *x, struct xbdev *d)
 		char key[32];
 
 		snprintf(key, sizeof(key), "root-%d", num);
-		wr(x->xs, d->be, key, "%04x:%02x", roots[r] >> 8, roots[r] & 0xff);
-		wr(x->xs, d->be, "root_num", "%d", ++num);
+		be_printf(x, d, key, "%04x:%02x", roots[r] >> 8, roots[r] & 0xff);
+		be_printf(x, d, "root_num", "%d", ++num);
 	}
 }
 
@@ -392,7 +455,7 @@ static void setup(struct pvpci_xbback *x, struct xbdev *d)
 		if (export_dev(x, d, i, false, false))
 			return;
 		snprintf(key, sizeof(key), "state-%d", i);
-		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+		be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
 	}
 	publish_roots(x, d);
 	set_state(x, d, PVPCI_XB_Initialised);
@@ -418,7 +481,7 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 			if (export_dev(x, d, i, false, true))
 				continue;	/* refused, alone */
 			publish_roots(x, d);
-			wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+			be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
 		} else if (sub == PVPCI_XB_Closing) {
 			snprintf(key, sizeof(key), "vdev-%d", i);
 			s = pvpci_xb_read(x->xs, d->be, key);
@@ -678,7 +741,7 @@ static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
 			continue;
 		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised, false))
 			return;
-		wr(x->xs, d->be, key, "%d", PVPCI_XB_Initialised);
+		be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
 		taken++;
 	}
 	publish_roots(x, d);
