@@ -320,6 +320,7 @@ int pvpci_ts_host_parse(const char *spec, struct pvpci_ts_host *ret, char *errbu
 	const char *root;
 
 	if (!spec || !strcmp(spec, "none") || !strcmp(spec, "sim") || !strncmp(spec, "sim:", 4)) {
+		h.sim = spec && strcmp(spec, "none");
 		*ret = h;
 		return 0;
 	}
@@ -636,6 +637,12 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool *r
 	if (!hv)
 		return 0;
 	pvpci_bdf_format(bdf, bdfs);
+	/* Its address may be a real function's of this host: not the guest's. */
+	if (c->o->host && c->o->host->sim) {
+		tlog(c, 6, "%s: simulated (--host sim): no memory, I/O ports or interrupt %s domain %u", bdfs,
+		     allow ? "given to" : "taken from", c->domid);
+		return 0;
+	}
 	r = pvpci_ts_sysfs_resources(root, bdf, &res, why, sizeof(why));
 	if (r == -ENOENT) {
 		tlog(c, 6, "%s: not a function of this host: no memory, I/O ports or interrupt %s domain %u",

@@ -79,7 +79,7 @@ static void usage(FILE *f)
 		"         [,power_mgmt=1][,seize=1][,rdm_policy=strict|relaxed][,allow_shared_intx=1]\n"
 		"        pass a function to a guest as xl pci-attach does; allow_shared_intx=1 accepts\n"
 		"        a legacy interrupt shared with another host device (not security supported)\n"
-		"  detach [-f] [--timeout MS] DOMID BDF\n"
+		"  detach [-f] [--timeout MS] [--host SPEC] DOMID BDF\n"
 		"        take it back as xl pci-detach does; -f even when the guest does not answer\n"
 		"  list [--json] DOMID      the domain's functions, as xl pci-list\n"
 		"  domain-introduce [--name NAME] DOMID\n"
@@ -888,7 +888,7 @@ static int cmd_toolstack(int argc, char **argv)
 		{ "assignable-remove", "Hr", "[--host none|sysfs[:ROOT]] [-r|--rebind] BDF", 1 },
 		{ "assignable-list", "nj", "[-n] [--json]", 0 },
 		{ "attach", "Htf", "[--host SPEC] [--timeout MS] DOMID BDF[@VSLOT][,OPTION=VALUE...]", 2 },
-		{ "detach", "ft", "[-f] [--timeout MS] DOMID BDF", 2 },
+		{ "detach", "Hft", "[-f] [--timeout MS] [--host SPEC] DOMID BDF", 2 },
 		{ "list", "j", "[--json] DOMID", 1 },
 		{ "domain-introduce", "N", "[--name NAME] DOMID", 1 },
 	};

@@ -79,12 +79,15 @@ PVPCI_API int pvpci_pci_spec_parse(const char *s, struct pvpci_pci_spec *ret, ch
 /*
  * Where a function is seized and given back.  "none" (the default): the
  * store only, for sim hosts and backends that hold functions themselves;
- * "sim[:...]" means the same.  "sysfs[:ROOT]": driver binding under ROOT
+ * "sim[:...]" means the same, and on Xen that the functions are simulated:
+ * their guest is given nothing of the host function that may have their
+ * address.  "sysfs[:ROOT]": driver binding under ROOT
  * (/sys by default): unbind from the driver, driver_override = pci-stub,
  * bind to pci-stub; and back.  Bridges are refused; under the real /sys a
  * function bound to a driver that is not a stub is refused unless force.
  */
 struct pvpci_ts_host {
+	bool sim;		/* "sim[:...]": simulated functions; on Xen nothing given at attach */
 	bool sysfs;
 	bool force;
 	char root[256];

@@ -697,6 +697,31 @@ static void test_permissions(void **state)
 	assert_string_equal(h.calls, "iomem(7,0xfe000,1,on) ");
 	h.perm_err = 0;
 
+	/* Simulated (--host sim), whatever this host has at its address:
+	 * nothing given, nothing taken. */
+	{
+		struct pvpci_ts_host sim;
+
+		assert_int_equal(pvpci_ts_host_parse("sim", &sim, err, sizeof(err)), 0);
+		assert_true(sim.sim);
+		o.host = &sim;
+		o.timeout_ms = 5000;
+		atomic_store(&x.stop, false);
+		assert_int_equal(pthread_create(&x.thr, NULL, exporter_run, &x), 0);
+		h.calls[0] = 0;
+		if (pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)) < 0)
+			fail_msg("attach: %s", err);
+		if (pvpci_ts_detach(f->xs, 7, &b3, &o, err, sizeof(err)) < 0)
+			fail_msg("detach: %s", err);
+		assert_string_equal(h.calls, "");
+		atomic_store(&x.stop, true);
+		pthread_join(x.thr, NULL);
+		o.host = &host;
+		o.timeout_ms = 100;
+		assert_int_equal(pvpci_ts_host_parse("none", &sim, err, sizeof(err)), 0);
+		assert_false(sim.sim);
+	}
+
 	/* A function this host does not have (simulated): nothing to give;
 	 * one that is not assignable: nothing given. */
 	h.calls[0] = 0;
