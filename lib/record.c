@@ -236,6 +236,28 @@ static void emit(struct pvpci_recorder *r, const char *s, size_t n)
 			   r->lost_total);
 }
 
+/*
+ * A record already at path (a regular file with something in it) is kept
+ * as PATH.old: a pvpcid restarted with the same --record (by systemd,
+ * after a crash) must not write over the record of the run that died.
+ */
+static int keep_earlier(const char *path, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char *old;
+	int err = 0;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !st.st_size)
+		return 0;
+	if (asprintf(&old, "%s.old", path) < 0)
+		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
+	if (rename(path, old) < 0)
+		err = pvpci_errf(errbuf, errlen, -errno, "cannot keep the earlier record %s as %s: %s",
+				 path, old, strerror(errno));
+	free(old);
+	return err;
+}
+
 int pvpci_recorder_open(const char *path, const struct pvpci_recorder_cfg *cfg,
 			struct pvpci_recorder **ret, char *errbuf, size_t errlen)
 {
@@ -255,6 +277,9 @@ int pvpci_recorder_open(const char *path, const struct pvpci_recorder_cfg *cfg,
 		free(r);
 		return pvpci_errf(errbuf, errlen, -ENOMEM, "out of memory");
 	}
+	err = keep_earlier(path, errbuf, errlen);
+	if (err)
+		goto fail;
 	r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (r->fd < 0) {
 		err = pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));

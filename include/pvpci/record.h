@@ -123,10 +123,13 @@ struct pvpci_recorder_cfg {
 };
 
 /*
- * Create (or truncate) path, mode 0600, and write the header.  The file
- * may be a FIFO with a reader: it is opened nonblocking, so that a reader
- * that does not keep up loses events rather than stalling the backend.
- * On failure *ret is untouched and errbuf says why.
+ * Create path, mode 0600, and write the header.  A record already there
+ * (a regular file, not empty) is kept as PATH.old, replacing an older
+ * one: a pvpcid restarted after a crash keeps the record of the run that
+ * died.  The file may be a FIFO with a reader: it is opened nonblocking,
+ * so that a reader that does not keep up loses events rather than
+ * stalling the backend.  On failure *ret is untouched and errbuf says
+ * why.
  */
 PVPCI_API int pvpci_recorder_open(const char *path, const struct pvpci_recorder_cfg *cfg,
 				  struct pvpci_recorder **ret, char *errbuf, size_t errlen);

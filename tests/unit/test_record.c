@@ -735,6 +735,46 @@ static void test_slow_fifo(void **state)
 	env_free(e);
 }
 
+/* A record already there is kept as .old, not written over. */
+static void test_earlier_record_kept(void **state)
+{
+	struct pvpci_recorder_cfg rc = { .host = "first" };
+	struct pvpci_recorder *r = NULL;
+	struct pvpci_record *rec = NULL;
+	char dir[64], path[96], old[104], host[16];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/pvpci-record-old-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	snprintf(old, sizeof(old), "%s.old", path);
+	for (int i = 0; i < 3; i++) {
+		snprintf(host, sizeof(host), "run %d", i);
+		rc.host = host;
+		if (pvpci_recorder_open(path, &rc, &r, errbuf, sizeof(errbuf)) < 0)
+			fail_msg("%s", errbuf);
+		pvpci_record_front(r, 1, true);
+		pvpci_recorder_close(r);
+	}
+	/* The last run's, and the one before it. */
+	assert_int_equal(pvpci_record_load(path, &rec, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(rec->host, "run 2");
+	pvpci_record_free(rec);
+	assert_int_equal(pvpci_record_load(old, &rec, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(rec->host, "run 1");
+	assert_true(rec->ended);
+	assert_int_equal(rec->nev, 1);
+	pvpci_record_free(rec);
+	/* An empty file is no record: nothing kept. */
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(pvpci_recorder_open(path, &rc, &r, errbuf, sizeof(errbuf)), 0);
+	pvpci_recorder_close(r);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_record_and_replay),
 		cmocka_unit_test(test_unwritable_record),
 		cmocka_unit_test(test_slow_fifo),
+		cmocka_unit_test(test_earlier_record_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
