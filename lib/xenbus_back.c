@@ -208,7 +208,7 @@ static void set_state(struct pvpci_xbback *x, struct xbdev *d, int state)
  * and the log.  False when the device is gone. */
 static bool error_node(struct pvpci_xbback *x, struct xbdev *d, int err, const char *msg)
 {
-	char dir[128], val[300];
+	char dir[128], val[600];
 
 	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/pci/%u/0", d->domid);
 	snprintf(val, sizeof(val), "%d %s", -err, msg);

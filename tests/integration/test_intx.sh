@@ -89,8 +89,9 @@ else
 fi
 
 # ---- 2. through the store, on a sim host ----
-# 00:02.0 and 00:03.0 on IRQ 10 (lspci -v says), 00:04.0 alone on 5.
-for f in "0000:00:02.0 10" "0000:00:03.0 10" "0000:00:04.0 5"; do
+# 00:02.0 to 00:07.0 on IRQ 10 (lspci -v says), 00:08.0 alone on 5.
+for f in "0000:00:02.0 10" "0000:00:03.0 10" "0000:00:04.0 10" "0000:00:05.0 10" "0000:00:06.0 10" \
+	"0000:00:07.0 10" "0000:00:08.0 5"; do
 	sed -e "1s/^[^ ]*/${f% *}/" -e "1a\\	Flags: bus master, fast devsel, latency 0, IRQ ${f#* }" \
 		-e 's/^30: 00 00 00 00 40 00 00 00 00 00 00 00 00 00/30: 00 00 00 00 40 00 00 00 00 00 00 00 0a 01/' \
 		"$src/fixtures/virtio-net.lspci"
@@ -98,7 +99,7 @@ done >"$tmp/host.lspci"
 store_start
 check "domain 1 introduced" pv domain-introduce 1
 : >"$tmp/daemon.log"
-if start --host "sim:$tmp/host.lspci" --store "$tmp/sock" --hide "(00:02.0)(00:03.0)(00:04.0)"; then
+if start --host "sim:$tmp/host.lspci" --store "$tmp/sock" --hide "(00:02.0)(00:03.0)(00:08.0)"; then
 	ok "pvpcid --store serves"
 else
 	notok "pvpcid --store serves" "$(cat "$tmp/daemon.log")"
@@ -122,31 +123,31 @@ untouched_but_error() {
 		notok "$d" "exit $rc" "$(cat "$tmp/out")" "$(diff "$tmp/before" "$tmp/after")"
 	fi
 }
-msg="0000:00:02.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:03.0: $WHY"
+msg="0000:00:02.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:03.0, 0000:00:04.0, 0000:00:05.0, 0000:00:06.0 and 1 more: $WHY"
 untouched_but_error "attach 1 00:02.0, the first: refused, the backend closed, nothing left behind" \
 	"the backend is Closing: 1 $msg; nothing left behind" pv attach 1 00:02.0
 key "the error node says why" "$ERR1" "1 $msg"
 check "attach 1 00:02.0,allow_shared_intx=1" pv attach 1 00:02.0,allow_shared_intx=1
 key "opts-0: libxl's line, and allow_shared_intx=1" "$BE1/opts-0" \
 	"msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict,allow_shared_intx=1"
-if wait_log "pvpcid: warning: 0000:00:02.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:03.0: exported anyway"; then
+if wait_log "pvpcid: warning: 0000:00:02.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:03.0, 0000:00:04.0, 0000:00:05.0, 0000:00:06.0 and 1 more: exported anyway"; then
 	ok "pvpcid's log warns"
 else
 	notok "pvpcid's log warns" "$(tail -3 "$tmp/daemon.log")"
 fi
 front_start
 front_sees "the frontend connects and finds it" connected 0000:00:00.0
-msg="0000:00:03.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:02.0: $WHY"
+msg="0000:00:03.0: its legacy interrupt (INTx, IRQ 10) is shared with 0000:00:02.0, 0000:00:04.0, 0000:00:05.0, 0000:00:06.0 and 1 more: $WHY"
 untouched_but_error "hot attach of 00:03.0: refused alone, nothing left behind" \
 	"the backend refused it: 1 $msg; nothing left behind" pv attach 1 00:03.0
 key "the error node says why" "$ERR1" "1 $msg"
 front_sees "the frontend rescanned: what it had" rescanned 0000:00:00.0
 if wait_key "$BE1/state" 4; then ok "the device is Connected again"; else notok "the device is Connected again" "state $got"; fi
-check "attach 1 00:04.0 (alone on IRQ 5)" pv attach 1 00:04.0
+check "attach 1 00:08.0 (alone on IRQ 5)" pv attach 1 00:08.0
 front_sees "the frontend rescanned: two" rescanned 0000:00:00.0 0000:00:01.0
 check "attach 1 00:03.0,allow_shared_intx=1" pv attach 1 00:03.0,allow_shared_intx=1
 front_sees "the frontend rescanned: three" rescanned 0000:00:00.0 0000:00:01.0 0000:00:02.0
-if [ "$(grep -c "exported anyway" "$tmp/daemon.log")" -eq 2 ] && ! grep -q "00:04.0: its legacy" "$tmp/daemon.log"; then
+if [ "$(grep -c "exported anyway" "$tmp/daemon.log")" -eq 2 ] && ! grep -q "00:08.0: its legacy" "$tmp/daemon.log"; then
 	ok "one warning for each function accepted, none for the one alone"
 else
 	notok "one warning for each function accepted, none for the one alone" "$(grep "legacy" "$tmp/daemon.log")"
