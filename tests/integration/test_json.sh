@@ -5,7 +5,7 @@
 # ../shared/fixtures/pciutils, its bytes against the lspci text and what
 # lspci -F reads of it, its rows against the table; strings with quotes,
 # backslashes and bytes that are not UTF-8.  front lspci: through a pvpcid
-# in both topologies.  list and assignable-list: through pvpci-stored and
+# in every topology.  list and assignable-list: through pvpci-stored and
 # pvpcid --store.  Errors: the exit code and stderr of the text, nothing
 # on stdout.
 # TAP on stdout; every process under a time limit; the daemons are waited
@@ -127,7 +127,7 @@ for f in $fronts; do
 	exports=$(python3 -c 'import json, sys
 print(" ".join("--export 1:" + f["bdf"] for f in json.load(open(sys.argv[1]))["functions"] if f["exportable"]))' \
 		"$tmp/fview.json")
-	for mode in passthrough vpci; do
+	for mode in passthrough vpci slot; do
 		# shellcheck disable=SC2086
 		if ! start --host "sim:$f" --mode $mode $exports; then
 			notok "front $name $mode: pvpcid starts" "$(tail -3 "$tmp/daemon.log")"
