@@ -178,6 +178,24 @@ static int register_bar(struct pvpci_cs *cs, unsigned i)
 	return pvpci_cs_add_reg(cs, 0, &reg);
 }
 
+/*
+ * What a guest reads in Interrupt Line: as pciback, the number the host's
+ * OS gave the function's interrupt (dev->irq; sysfs `irq`), which is the
+ * pirq a toolstack maps for the guest on Xen (libxl reads the same file)
+ * and the one Linux's pcifront guest binds.  The register itself holds
+ * what firmware wrote for an 8259 (10 or 11 under QEMU's SeaBIOS, where
+ * dom0 says 20-23): a guest binding that number gets no interrupt.  A
+ * host that cannot tell shows the register.
+ */
+static uint8_t intx_line(struct pvpci_cs *cs)
+{
+	struct pvpci_intx intx;
+
+	if (pvpci_host_intx(cs->hd->host, &cs->hd->bdf, &intx) < 0)
+		return cs->snap[0x3c];
+	return (uint8_t)intx.irq;
+}
+
 int cs_header_register(struct pvpci_cs *cs)
 {
 	uint32_t cmd = cs_le(cs->snap + 0x04, 2);
@@ -207,10 +225,10 @@ int cs_header_register(struct pvpci_cs *cs)
 		{ .name = "Reserved", .offset = 0x35, .size = 1, .rsvdz_mask = 0xff },
 		{ .name = "Reserved", .offset = 0x36, .size = 2, .rsvdz_mask = 0xffff },
 		{ .name = "Reserved", .offset = 0x38, .size = 4, .rsvdz_mask = 0xffffffffu },
-		/* The host's line, as pciback reports dev->irq; the guest cannot
-		 * route anything by writing it. */
+		/* The host's irq (intx_line); the guest cannot route anything
+		 * by writing it. */
 		{ .name = "Interrupt Line", .offset = 0x3c, .size = 1, .ro_mask = 0xff, .emu_mask = 0xff,
-		  .val = cs->snap[0x3c] },
+		  .val = intx_line(cs) },
 		{ .name = "Interrupt Pin", .offset = 0x3d, .size = 1, .ro_mask = 0xff },
 		{ .name = "Min_Gnt", .offset = 0x3e, .size = 1, .ro_mask = 0xff },
 		{ .name = "Max_Lat", .offset = 0x3f, .size = 1, .ro_mask = 0xff },

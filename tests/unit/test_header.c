@@ -312,6 +312,36 @@ static void test_interrupt_line_and_bist(void **state)
 	free(f);
 }
 
+/* Where the host knows the function's irq (sysfs `irq`), Interrupt Line
+ * reads it, as pciback's dev->irq: the pirq the guest is given on Xen,
+ * not the 8259 line firmware left in the register. */
+static int intx_20(struct pvpci_host *h, const struct pvpci_bdf *bdf, struct pvpci_intx *ret)
+{
+	(void)h;
+	(void)bdf;
+	*ret = (struct pvpci_intx){ .pin = 1, .irq = 20 };
+	return 0;
+}
+
+static void test_interrupt_line_host_irq(void **state)
+{
+	static const struct pvpci_hostdev_ops host_ops = { .name = "fake", .host_intx = intx_20 };
+	struct pvpci_host host = { .ops = &host_ops };
+	struct fakedev *f = fake_new(256);
+	struct pvpci_cs *cs;
+
+	(void)state;
+	f->hd.host = &host;
+	cs = bind(f, false, false);
+	assert_int_equal(cs_rd(cs, 0x3c, 2), 0x0114);
+	assert_int_equal(pvpci_cs_write(cs, 0x3c, 1, 0x05), 0);
+	assert_int_equal(cs_rd(cs, 0x3c, 1), 0x14);
+	assert_int_equal(f->cfg[0x3c], 0x0b);
+	assert_int_equal(f->nlog, 0);
+	pvpci_cs_free(cs);
+	free(f);
+}
+
 static void test_bridges_refused(void **state)
 {
 	(void)state;
@@ -368,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_rom),
 		cmocka_unit_test(test_rom_absent_takes_no_write),
 		cmocka_unit_test(test_interrupt_line_and_bist),
+		cmocka_unit_test(test_interrupt_line_host_irq),
 		cmocka_unit_test(test_bridges_refused),
 		cmocka_unit_test(test_policy_words),
 	};
