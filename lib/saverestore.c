@@ -22,6 +22,7 @@
 
 #define PCI_STATUS_CAP_LIST	0x10
 #define CMD_IO_MEM		0x0003
+#define CMD_MASTER		0x0004
 #define CMD_PARITY		0x0040
 #define CMD_SERR		0x0100
 
@@ -460,8 +461,13 @@ int pvpci_sr_restore(struct pvpci_hostdev *hd, const struct pvpci_sr_state *st,
 				break;
 			v |= cur & ~g->mask & full;
 		}
+		/* Bus mastering as it was saved, as pci_restore_state puts it:
+		 * a reset need not clear it (a PM reset QEMU's e1000e ignores,
+		 * an FLR a device ignores, --no-reset), and a function its
+		 * guest left mastering must not go on to its next owner free
+		 * to DMA.  The saved value holds the whole register. */
 		if (!strcmp(g->key, "command"))
-			v |= decode;
+			v = (v & ~(uint32_t)CMD_MASTER) | (g->val & CMD_MASTER) | decode;
 		r = wr(hd, g->off, g->size, v, errbuf, errlen);
 		if (r < 0)
 			break;

@@ -243,8 +243,9 @@ static void test_lost_state_and_d3hot(void **state)
 	assert_restored(f, &st);
 	assert_int_equal(fake_get(f, 0x44, 2) & 3, 0);		/* D0 */
 	assert_int_equal(fake_get(f, 0x44, 2) & 0x8000, 0x8000);	/* PME_Status kept */
-	/* Decode was off after the "reset": restore does not turn it on. */
-	assert_int_equal(fake_get(f, 0x04, 2), 0x0140);
+	/* Decode was off after the "reset": restore does not turn it on;
+	 * mastering is back as saved. */
+	assert_int_equal(fake_get(f, 0x04, 2), 0x0144);
 	free(f);
 }
 
@@ -414,6 +415,32 @@ static void test_decode_off_then_command_last(void **state)
 	assert_int_equal(f->log[f->nlog - 1].val, 0x0147);	/* decode back, SERR/PERR saved */
 	assert_int_equal(f->resets, 0);
 	assert_restored(f, &st);
+	free(f);
+}
+
+/* Bus mastering comes back as saved, whatever the guest left and even
+ * when the reset did not reset: make e2e found QEMU's e1000e mastering
+ * after its detach, as its guest had left it. */
+static void test_bus_master_as_saved(void **state)
+{
+	struct fakedev *f = pcie_dev(2, true);
+	struct pvpci_sr_state st;
+
+	(void)state;
+	fake_put(f, 0x04, 2, 0x0142);				/* not mastering at the save */
+	save_ok(f, &st);
+	fake_put(f, 0x04, 2, 0x0147);				/* a guest's decode and mastering */
+	restore_ok(f, &st, PVPCI_SR_RESET_IF_AVAILABLE);	/* a reset that changes nothing */
+	assert_int_equal(f->resets, 1);
+	assert_int_equal(fake_get(f, 0x04, 2), 0x0143);	/* decode kept, mastering off */
+	assert_restored(f, &st);
+	free(f);
+
+	f = pcie_dev(2, true);					/* mastering at the save */
+	save_ok(f, &st);
+	fake_put(f, 0x04, 2, 0x0002);
+	restore_ok(f, &st, PVPCI_SR_RESET_NONE);
+	assert_int_equal(fake_get(f, 0x04, 2), 0x0146);
 	free(f);
 }
 
@@ -922,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_d0_before_reset_and_writes),
 		cmocka_unit_test(test_interrupts_off),
 		cmocka_unit_test(test_decode_off_then_command_last),
+		cmocka_unit_test(test_bus_master_as_saved),
 		cmocka_unit_test(test_reset_modes),
 		cmocka_unit_test(test_foreign_function_refused),
 		cmocka_unit_test(test_text_round_trip),
