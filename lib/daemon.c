@@ -1,12 +1,18 @@
-/* Going to the background once serving (daemon.h). */
+/* Going to the background once serving, telling systemd, stopping on a
+ * signal (daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -54,10 +60,33 @@ int pvpci_daemon_background(const char *prog, const char *pidfile, int *ret_read
 	_exit(1);
 }
 
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET (a
+ * path, or an abstract name written with a leading '@'). */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = path ? strlen(path) : 0;
+	int fd;
+
+	if (len < 2 || len >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
 int pvpci_daemon_ready(int *ready_fd)
 {
 	int r = 0;
 
+	notify_systemd("READY=1");
 	if (*ready_fd < 0)
 		return 0;
 	if (write(*ready_fd, "R", 1) != 1)
@@ -82,20 +111,11 @@ int pvpci_daemon_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
-void pvpci_daemon_stopping(int sfd, const char *prog, const char *doing)
+void pvpci_daemon_stopping(int sfd, struct pvpci_daemon_log *l, const char *doing)
 {
 	struct signalfd_siginfo si;
 
+	notify_systemd("STOPPING=1");
 	if (read(sfd, &si, sizeof(si)) == sizeof(si))
-		fprintf(stderr, "%s: %s: %s\n", prog, strsignal((int)si.ssi_signo), doing);
-}
-
-void pvpci_daemon_log_stderr(void *ctx, int level, const char *msg)
-{
-	const struct pvpci_daemon_log *l = ctx;
-
-	if (level >= 7 && !l->verbose)
-		return;
-	fprintf(stderr, "%s: %s%s\n", l->prog,
-		level <= 3 ? "error: " : level == 4 ? "warning: " : "", msg);
+		pvpci_daemon_logf(l, LOG_INFO, "%s: %s", strsignal((int)si.ssi_signo), doing);
 }

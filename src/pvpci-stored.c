@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -26,8 +27,9 @@ static void usage(FILE *f)
 		"                            find it with XENSTORED_PATH=PATH\n"
 		"  --domain-socket-dir DIR   introduced domain N's socket is DIR/N (default PATH.d)\n"
 		"  --background              detach once serving; --pidfile FILE says where it went\n"
-		"  --verbose                 log every request and its answer\n"
-		"  --no-sandbox              keep every capability and no seccomp filter\n");
+		"  --no-sandbox              keep every capability and no seccomp filter\n"
+		"  -v, --verbose             log every request and its answer (--log-level debug)\n");
+	pvpci_daemon_log_usage(f, 28);
 }
 
 int main(int argc, char **argv)
@@ -37,15 +39,15 @@ int main(int argc, char **argv)
 		{ "domain-socket-dir", required_argument, NULL, 'd' },
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
+		PVPCI_DAEMON_LOG_OPTIONS,
 		{ 0 },
 	};
-	struct pvpci_daemon_log log = { "pvpci-stored", false };
+	struct pvpci_daemon_log log = { .prog = "pvpci-stored" };
 	struct pvpci_store_cfg cfg = {
 		.socket_path = getenv("XENSTORED_PATH"),
-		.log = pvpci_daemon_log_stderr,
+		.log = pvpci_daemon_log,
 		.log_ctx = &log,
 	};
 	struct pvpci_store *s = NULL;
@@ -54,49 +56,55 @@ int main(int argc, char **argv)
 	int opt, rc = 1, sfd, ready_fd = -1;
 	char err[512];
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': cfg.socket_path = optarg; break;
 		case 'd': cfg.domain_dir = optarg; break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
-		case 'v': cfg.verbose = log.verbose = true; break;
 		case 'N': sandbox = false; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			switch (pvpci_daemon_log_option(&log, opt, optarg)) {
+			case 1: break;
+			case 0: usage(stderr); return 2;
+			default: return 2;
+			}
+			if (opt == 'v')
+				cfg.verbose = true;
 		}
 	}
 	if (optind != argc || !cfg.socket_path || !*cfg.socket_path) {
 		usage(stderr);
 		return 2;
 	}
+	pvpci_daemon_log_open(&log);
 	sfd = pvpci_daemon_signals();
 	if (sfd < 0) {
-		fprintf(stderr, "pvpci-stored: signals: %s\n", strerror(-sfd));
+		pvpci_daemon_logf(&log, LOG_ERR, "signals: %s", strerror(-sfd));
 		return 1;
 	}
 	if (background) {
 		int r = pvpci_daemon_background("pvpci-stored", pidfile, &ready_fd);
 
 		if (r < 0) {
-			fprintf(stderr, "pvpci-stored: cannot go to the background: %s\n",
-				strerror(-r));
+			pvpci_daemon_logf(&log, LOG_ERR, "cannot go to the background: %s", strerror(-r));
 			return 1;
 		}
 	}
 	if (pvpci_store_new(&cfg, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpci-stored: %s\n", err);
+		pvpci_daemon_logf(&log, LOG_ERR, "%s", err);
 		goto out;
 	}
 	/* A socket server keeps no capability: its sockets and their
 	 * directory are its own. */
 	if (sandbox && pvpci_sandbox_enter(0, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpci-stored: sandbox: %s\n", err);
+		pvpci_daemon_logf(&log, LOG_ERR, "sandbox: %s", err);
 		goto out;
 	}
 	if (pvpci_daemon_ready(&ready_fd) < 0)
 		goto out;
-	pvpci_daemon_log_stderr(&log, 7, "serving");
+	pvpci_daemon_log(&log, LOG_DEBUG, "serving");
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = pvpci_store_fd(s), .events = POLLIN },
@@ -104,11 +112,11 @@ int main(int argc, char **argv)
 		};
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR) {
-			fprintf(stderr, "pvpci-stored: poll: %s\n", strerror(errno));
+			pvpci_daemon_logf(&log, LOG_ERR, "poll: %s", strerror(errno));
 			goto out;
 		}
 		if (p[1].revents & POLLIN) {
-			pvpci_daemon_stopping(sfd, "pvpci-stored", "stopping");
+			pvpci_daemon_stopping(sfd, &log, "stopping");
 			rc = 0;
 			break;
 		}
@@ -116,7 +124,7 @@ int main(int argc, char **argv)
 			int r = pvpci_store_dispatch(s);
 
 			if (r < 0) {
-				fprintf(stderr, "pvpci-stored: %s\n", strerror(-r));
+				pvpci_daemon_logf(&log, LOG_ERR, "%s", strerror(-r));
 				goto out;
 			}
 		}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,13 +54,17 @@ static void usage(FILE *f)
 		"  --allow-shared-intx    export functions whose legacy interrupt line another host device\n"
 		"                         uses too (refused otherwise: Xen does not security-support it)\n"
 		"  --quirks FILE          pciback quirks lines DDDD:BB:DD.F-REG:SIZE:MASK\n"
-		"  --verbose-requests     log every op, as pciback's verbose_request\n"
+		"  --verbose-requests     log every op, as pciback's verbose_request (implies -v)\n"
 		"  --record FILE          write every op with its answer, and each function's config space\n"
 		"                         before the first, to FILE for `pvpci replay` (README: Record and replay)\n"
 		"  --aer-timeout MS       how long a guest may take to answer an AER step (300000)\n"
 		"  --background           detach once serving; --pidfile FILE says where it went\n"
-		"  --no-sandbox           keep every capability and no seccomp filter (README: Least privilege)\n");
+		"  --no-sandbox           keep every capability and no seccomp filter (README: Least privilege)\n"
+		"  -v, --verbose          debug messages too (--log-level debug)\n");
+	pvpci_daemon_log_usage(f, 25);
 }
+
+static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
 
 struct exp {
 	unsigned domid;
@@ -121,7 +126,7 @@ static int make_parent(const char *path)
 		return 0;
 	*slash = '\0';
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "pvpcid: %s: %s\n", dir, strerror(errno));
+		pvpci_daemon_logf(&lg, LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -135,7 +140,7 @@ static int seize_hidden(struct xs_handle *xs, const char *list)
 	int n = pvpci_bdf_parse_list(list, bdfs, MAX_EXPORTS);
 
 	if (n < 0) {
-		fprintf(stderr, "pvpcid: --hide %s: expected (BDF)(BDF)...\n", list);
+		pvpci_daemon_logf(&lg, LOG_ERR, "--hide %s: expected (BDF)(BDF)...", list);
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
@@ -144,7 +149,7 @@ static int seize_hidden(struct xs_handle *xs, const char *list)
 		pvpci_xb_assignable_path(&bdfs[i], path, sizeof(path));
 		strcat(path, "/driver_path");
 		if (!xs_write(xs, XBT_NULL, path, "", 0)) {
-			fprintf(stderr, "pvpcid: %s: %s\n", path, strerror(errno));
+			pvpci_daemon_logf(&lg, LOG_ERR, "%s: %s", path, strerror(errno));
 			return -errno;
 		}
 	}
@@ -187,14 +192,15 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "permissive", no_argument, NULL, 'p' },
 		{ "allow-shared-intx", no_argument, NULL, 'I' },
-		{ "quirks", required_argument, NULL, 'q' },
-		{ "verbose-requests", no_argument, NULL, 'v' },
+		{ "quirks", required_argument, NULL, 'Q' },
+		{ "verbose-requests", no_argument, NULL, 'R' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "aer-timeout", required_argument, NULL, 'A' },
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
+		PVPCI_DAEMON_LOG_OPTIONS,
 		{ 0 },
 	};
 	static struct exp exps[MAX_EXPORTS];
@@ -203,13 +209,12 @@ int main(int argc, char **argv)
 	struct pvpci_recorder *rec = NULL;
 	struct xs_handle *xs = NULL;
 	struct pvpci_xbback *xb = NULL;
-	static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
 	struct pvpci_backend_cfg cfg = {
 		.mode = PVPCI_TOPO_VPCI,
-		.log = pvpci_daemon_log_stderr,
+		.log = pvpci_daemon_log,
 		.log_ctx = &lg,
 		.dev = { .reset = PVPCI_SR_RESET_IF_AVAILABLE,
-			 .cs = { .log = pvpci_daemon_log_stderr, .log_ctx = &lg, .delay = sleep_us } },
+			 .cs = { .log = pvpci_daemon_log, .log_ctx = &lg, .delay = sleep_us } },
 	};
 	struct pvpci_quirks *quirks = NULL;
 	struct pvpci_backend *b = NULL;
@@ -225,7 +230,7 @@ int main(int argc, char **argv)
 
 	if (!sock || !*sock)
 		sock = DEFAULT_SOCKET;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': host_spec = optarg; break;
 		case 'm':
@@ -249,15 +254,20 @@ int main(int argc, char **argv)
 		case 'd': cfg.dev.state_dir = optarg; break;
 		case 'p': cfg.dev.cs.permissive = true; break;
 		case 'I': cfg.allow_shared_intx = true; break;
-		case 'q': quirks_path = optarg; break;
-		case 'v': cfg.verbose = lg.verbose = true; break;
+		case 'Q': quirks_path = optarg; break;
+		case 'R': cfg.verbose = true; break;
 		case 'r': record = optarg; break;
 		case 'A': cfg.aer_timeout_ms = atoi(optarg); break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
 		case 'N': sandbox = false; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			switch (pvpci_daemon_log_option(&lg, opt, optarg)) {
+			case 1: break;
+			case 0: usage(stderr); return 2;
+			default: return 2;
+			}
 		}
 	}
 	if (optind != argc) {
@@ -274,6 +284,8 @@ int main(int argc, char **argv)
 				"        `pvpci attach DOMID BDF` as xl pci-attach does\n");
 		return 2;
 	}
+	if (cfg.verbose)
+		lg.level = LOG_DEBUG;
 	if (!store && !nexp && getenv("XENSTORED_PATH"))
 		store = getenv("XENSTORED_PATH");
 	if (store && nexp) {
@@ -284,35 +296,36 @@ int main(int argc, char **argv)
 	/* On Xen the toolstack always speaks through the store: xenstored's,
 	 * where libxenstore finds it, unless told otherwise. */
 	cfg.via_store = store != NULL || on_xen;
+	pvpci_daemon_log_open(&lg);
 	if (quirks_path) {
 		if (pvpci_quirks_load(quirks_path, &quirks, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: %s\n", err);
+			pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 			return 1;
 		}
 		cfg.dev.quirks = quirks;
 	}
 	sfd = pvpci_daemon_signals();
 	if (sfd < 0) {
-		fprintf(stderr, "pvpcid: signals: %s\n", strerror(-sfd));
+		pvpci_daemon_logf(&lg, LOG_ERR, "signals: %s", strerror(-sfd));
 		return 1;
 	}
 	if (background && pvpci_daemon_background("pvpcid", pidfile, &ready_fd) < 0) {
-		fprintf(stderr, "pvpcid: cannot go to the background: %s\n", strerror(errno));
+		pvpci_daemon_logf(&lg, LOG_ERR, "cannot go to the background: %s", strerror(errno));
 		return 1;
 	}
 	if (pvpci_host_open(host_spec, &host, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpcid: %s\n", err);
+		pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 		goto out;
 	}
 	cfg.host = host;
 	if (record) {
 		struct pvpci_recorder_cfg rc = {
 			.host = host_spec, .mode = cfg.mode, .permissive = cfg.dev.cs.permissive,
-			.quirks = quirks, .log = pvpci_daemon_log_stderr, .log_ctx = &lg,
+			.quirks = quirks, .log = pvpci_daemon_log, .log_ctx = &lg,
 		};
 
 		if (pvpci_recorder_open(record, &rc, &rec, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: --record %s\n", err);
+			pvpci_daemon_logf(&lg, LOG_ERR, "--record %s", err);
 			goto out;
 		}
 		cfg.record = rec;
@@ -322,11 +335,11 @@ int main(int argc, char **argv)
 	 * more than the device's owner (root). */
 	if (on_xen) {
 		if (pvpci_xen_open(&xen, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: %s; use --transport local\n", err);
+			pvpci_daemon_logf(&lg, LOG_ERR, "%s; use --transport local", err);
 			goto out;
 		}
 		if (pvpci_hv_open(&hv, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: the hypervisor (MSI and MSI-X need its pirqs): %s\n", err);
+			pvpci_daemon_logf(&lg, LOG_ERR, "the hypervisor (MSI and MSI-X need its pirqs): %s", err);
 			goto out;
 		}
 		cfg.connect = pvpci_xen_connect;
@@ -334,41 +347,40 @@ int main(int argc, char **argv)
 		cfg.hv = hv;
 	}
 	if (pvpci_backend_new(&cfg, &b, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpcid: %s\n", err);
+		pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 		goto out;
 	}
 	/* A save killed before its rename left its temporary file. */
 	swept = pvpci_statefile_sweep(cfg.dev.state_dir, err, sizeof(err));
 	if (swept < 0)
-		fprintf(stderr, "pvpcid: warning: %s\n", err);
+		pvpci_daemon_logf(&lg, LOG_WARNING, "%s", err);
 	else if (swept)
-		fprintf(stderr, "pvpcid: %s: %d temporary file%s of a save that died removed\n",
-			pvpci_statefile_dir(cfg.dev.state_dir), swept, swept == 1 ? "" : "s");
+		pvpci_daemon_logf(&lg, LOG_INFO, "%s: %d temporary file%s of a save that died removed",
+				  pvpci_statefile_dir(cfg.dev.state_dir), swept, swept == 1 ? "" : "s");
 	for (size_t i = 0; i < nexp; i++) {
 		struct pvpci_bdf guest;
 		char h[PVPCI_BDF_STRLEN], g[PVPCI_BDF_STRLEN];
 
 		if (pvpci_backend_export(b, exps[i].domid, &exps[i].bdf, exps[i].vslot, exps[i].flags, &guest,
 					 err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: export %s to domain %u: %s\n",
-				pvpci_bdf_format(&exps[i].bdf, h), exps[i].domid, err);
+			pvpci_daemon_logf(&lg, LOG_ERR, "export %s to domain %u: %s",
+					  pvpci_bdf_format(&exps[i].bdf, h), exps[i].domid, err);
 			goto out;
 		}
-		if (lg.verbose)
-			fprintf(stderr, "pvpcid: %s -> domain %u %s\n", pvpci_bdf_format(&exps[i].bdf, h),
-				exps[i].domid, pvpci_bdf_format(&guest, g));
+		pvpci_daemon_logf(&lg, LOG_DEBUG, "%s -> domain %u %s", pvpci_bdf_format(&exps[i].bdf, h),
+				  exps[i].domid, pvpci_bdf_format(&guest, g));
 	}
 	/* Local frontends only: a Xen frontend's page comes through the store. */
 	if (!on_xen && make_parent(sock) < 0)
 		goto out;
 	if (!on_xen && pvpci_backend_listen(b, sock, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpcid: %s\n", err);
+		pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 		goto out;
 	}
 	/* Before the store: its client's reader thread is started by the
 	 * first watch, and capabilities are per thread. */
 	if (sandbox && pvpci_sandbox_enter(host_caps(host_spec), err, sizeof(err)) < 0) {
-		fprintf(stderr, "pvpcid: sandbox: %s\n", err);
+		pvpci_daemon_logf(&lg, LOG_ERR, "sandbox: %s", err);
 		goto out;
 	}
 	if (cfg.via_store) {
@@ -376,14 +388,14 @@ int main(int argc, char **argv)
 			setenv("XENSTORED_PATH", store, 1);
 		xs = xs_open(0);
 		if (!xs) {
-			fprintf(stderr, "pvpcid: cannot connect to the store at %s: %s\n",
-				store ? store : "libxenstore's default path", strerror(errno));
+			pvpci_daemon_logf(&lg, LOG_ERR, "cannot connect to the store at %s: %s",
+					  store ? store : "libxenstore's default path", strerror(errno));
 			goto out;
 		}
 		if (hide && seize_hidden(xs, hide) < 0)
 			goto out;
-		if (pvpci_xbback_new(xs, b, pvpci_daemon_log_stderr, &lg, &xb, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpcid: %s\n", err);
+		if (pvpci_xbback_new(xs, b, pvpci_daemon_log, &lg, &xb, err, sizeof(err)) < 0) {
+			pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 			goto out;
 		}
 	}
@@ -398,16 +410,16 @@ int main(int argc, char **argv)
 		int n = poll(p, 3, pvpci_backend_next_timeout(b));
 
 		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "pvpcid: poll: %s\n", strerror(errno));
+			pvpci_daemon_logf(&lg, LOG_ERR, "poll: %s", strerror(errno));
 			goto out;
 		}
 		if (p[1].revents & POLLIN) {
-			pvpci_daemon_stopping(sfd, "pvpcid", "restoring every function and stopping");
+			pvpci_daemon_stopping(sfd, &lg, "restoring every function and stopping");
 			rc = 0;
 			break;
 		}
 		if ((p[2].revents & (POLLIN | POLLHUP)) && pvpci_xbback_dispatch(xb) < 0) {
-			fprintf(stderr, "pvpcid: the store went away\n");
+			pvpci_daemon_logf(&lg, LOG_ERR, "the store went away");
 			goto out;
 		}
 		if (pvpci_backend_dispatch(b) < 0)

@@ -40,7 +40,7 @@ if start --host "$host" --export 1:0000:00:04.0; then
 	notok "--export of 04.0 (INTA, IRQ 11, as 05.0): refused"
 	stop
 else
-	if grep -qF "pvpcid: export 0000:00:04.0 to domain 1: 0000:00:04.0: its legacy interrupt (INTx, IRQ 11) is shared with 0000:00:05.0: $WHY" \
+	if grep -qF "pvpcid: error: export 0000:00:04.0 to domain 1: 0000:00:04.0: its legacy interrupt (INTx, IRQ 11) is shared with 0000:00:05.0: $WHY" \
 		"$tmp/daemon.log"; then
 		ok "--export of 04.0 (INTA, IRQ 11, as 05.0): refused, saying why and how to accept it"
 	else

@@ -26,7 +26,7 @@ run() {
 }
 mkdir -p "$tmp/state"
 store_start
-run 1 "pvpcid: no /dev/xen/gntdev: not a Xen host; use --transport local" \
+run 1 "pvpcid: error: no /dev/xen/gntdev: not a Xen host; use --transport local" \
 	--transport xen --host "$sim" --store "$tmp/sock"
 [ -e "$dsock" ] && notok "... and listens nowhere" || ok "... and listens nowhere"
 run 2 "pvpcid: --transport is local or xen" --transport tcp --host "$sim"
