@@ -353,6 +353,7 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 		d->cap = cap;
 	}
 	o.cs.permissive = o.cs.permissive || permissive;
+	o.cs.verbose = o.cs.verbose || b->cfg.verbose;
 	o.cs.log_limit = &d->rl;
 	err = pvpci_device_bind(b->cfg.host, host, &o, &dev, NULL, errbuf, errlen);
 	if (err)
@@ -369,7 +370,24 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 	pvpci_record_function(b->cfg.record, false, domid, &x->guest, o.cs.permissive, pvpci_device_cs(dev));
 	if (ret_guest)
 		*ret_guest = x->guest;
-	blog(b, 6, "%s exported to domain %u at %s", bdf, domid, pvpci_bdf_format(&x->guest, (char[PVPCI_BDF_STRLEN]){ 0 }));
+	/* pciback's lines, which operators grep for: the virtual slot (vpci:
+	 * with the function when it joins functions of its physical slot
+	 * there; slot: with the bus), then the domain. */
+	if (b->cfg.mode == PVPCI_TOPO_SLOT) {
+		blog(b, 6, "%s: slot: assign to virtual slot %u, bus %u", bdf, (unsigned)x->guest.dev,
+		     (unsigned)x->guest.bus);
+	} else if (b->cfg.mode == PVPCI_TOPO_VPCI) {
+		bool joined = false;
+
+		for (size_t i = 0; i + 1 < d->ndevs; i++)
+			joined = joined || d->devs[i].guest.dev == x->guest.dev;
+		if (joined)
+			blog(b, 6, "%s: vpci: assign to virtual slot %u func %u", bdf, (unsigned)x->guest.dev,
+			     (unsigned)x->guest.fn);
+		else
+			blog(b, 6, "%s: vpci: assign to virtual slot %u", bdf, (unsigned)x->guest.dev);
+	}
+	blog(b, 6, "%s: registering for %u", bdf, domid);
 	return 0;
 fail:
 	pvpci_device_unbind(dev, NULL, 0);

@@ -51,6 +51,17 @@ void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void pvpci_cs_verbose(struct pvpci_cs *cs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cs->opts.verbose)
+		return;
+	va_start(ap, fmt);
+	pvpci_vlogf(cs->opts.log, cs->opts.log_ctx, PVPCI_LOG_DEBUG, &cs->hd->bdf, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- registration ---- */
 
 static int reg_valid(const struct pvpci_cs *cs, unsigned off, const struct pvpci_reg *r)

@@ -54,6 +54,8 @@ static int command_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val,
 
 	(void)wmask;
 	if (want_decode != cs->decode_on) {
+		/* pciback's verbose_request words for each transition */
+		pvpci_cs_verbose(cs, "%s", want_decode ? "enable" : "disable");
 		if (pvpci_hostdev_set_decode(cs->hd, want_decode) < 0) {
 			pvpci_cs_log(cs, PVPCI_LOG_WARNING, "cannot %s decoding: %s",
 				     want_decode ? "enable" : "disable", pvpci_hostdev_errmsg(cs->hd));
@@ -66,10 +68,14 @@ static int command_write(struct pvpci_cs *cs, struct pvpci_reg *r, uint32_t val,
 	nhw = hw;
 	/* Bus master and MWI have their own paths in Linux; here both are a
 	 * bit of the host's Command register, changed only when asked. */
-	if ((val ^ hw) & CMD_MASTER)
+	if ((val ^ hw) & CMD_MASTER) {
+		pvpci_cs_verbose(cs, "%s bus master", val & CMD_MASTER ? "set" : "clear");
 		nhw = (nhw & ~CMD_MASTER) | (val & CMD_MASTER);
-	if ((val ^ r->val) & CMD_INVALIDATE)
+	}
+	if ((val ^ r->val) & CMD_INVALIDATE) {
+		pvpci_cs_verbose(cs, "%s memory-write-invalidate", val & CMD_INVALIDATE ? "enable" : "disable");
 		nhw = (nhw & ~CMD_INVALIDATE) | (val & CMD_INVALIDATE);
+	}
 	if (cs->opts.allow_interrupt_control && ((val ^ r->val) & CMD_INTX_DISABLE))
 		nhw = (nhw & ~CMD_INTX_DISABLE) | (val & CMD_INTX_DISABLE);
 	if (cs->opts.permissive)

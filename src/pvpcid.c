@@ -144,7 +144,7 @@ static int seize_hidden(struct xs_handle *xs, const char *list)
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
-		char path[96];
+		char path[96], bdf[PVPCI_BDF_STRLEN];
 
 		pvpci_xb_assignable_path(&bdfs[i], path, sizeof(path));
 		strcat(path, "/driver_path");
@@ -152,6 +152,8 @@ static int seize_hidden(struct xs_handle *xs, const char *list)
 			pvpci_daemon_logf(&lg, LOG_ERR, "%s: %s", path, strerror(errno));
 			return -errno;
 		}
+		/* pciback's words when its hide= list takes a function */
+		pvpci_daemon_logf(&lg, LOG_INFO, "%s: seizing device", pvpci_bdf_format(&bdfs[i], bdf));
 	}
 	return 0;
 }

@@ -76,6 +76,9 @@ struct pvpci_cs_opts {
 	bool allow_interrupt_control;	/* Command.INTx Disable reaches hardware */
 	pvpci_log_fn log;		/* NULL: silent */
 	void *log_ctx;
+	/* pciback's verbose_request: say each change of the Command
+	 * register's decode, bus master and MWI (debug level, no limit). */
+	bool verbose;
 	/* Every message goes through it: a guest can make the engine speak
 	 * at each write, and a fresh engine for each of its connections
 	 * says the bind-time ones again.  Not owned; the backend gives
@@ -137,6 +140,9 @@ PVPCI_API int pvpci_cs_reg_default_read(struct pvpci_cs *cs, struct pvpci_reg *r
 /* Log through the cs's callback (printf-style), within opts.log_limit. */
 PVPCI_API void pvpci_cs_log(struct pvpci_cs *cs, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* When opts.verbose: at debug level, past the limit (the operator asked). */
+PVPCI_API void pvpci_cs_verbose(struct pvpci_cs *cs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * For views: registers in ascending offset order (index 0..n-1), and a

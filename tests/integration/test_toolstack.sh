@@ -137,14 +137,14 @@ untouched "hot attach, the frontend stopped: fails after --timeout, the store ex
 
 # The frontend dies in the middle: it answered Reconfiguring (played here,
 # as pcifront would), the backend exported, then nothing.
-exported=$(grep -c "0000:00:03.0 exported" "$tmp/daemon.log")
+exported=$(grep -c "0000:00:03.0: registering for 1" "$tmp/daemon.log")
 pv attach --timeout 1000 1 00:03.0 >"$tmp/attach.out" 2>&1 &
 apid=$!
 if wait_key "$BE1/state" 7 && XENSTORED_PATH=$tmp/sock.d/1 xenstore-write device/pci/0/state 7; then
 	wait "$apid"
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q "nothing left behind" "$tmp/attach.out" &&
-		[ "$(grep -c "0000:00:03.0 exported" "$tmp/daemon.log")" -eq $((exported + 1)) ]; then
+		[ "$(grep -c "0000:00:03.0: registering for 1" "$tmp/daemon.log")" -eq $((exported + 1)) ]; then
 		ok "hot attach, the frontend gone mid-reconfiguration: fails, rolled back"
 	else
 		notok "hot attach, the frontend gone mid-reconfiguration: fails, rolled back" "exit $rc" "$(cat "$tmp/attach.out")"
