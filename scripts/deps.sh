@@ -3,8 +3,8 @@
 # they are missing.  Needs root (or sudo) only when something is missing.
 set -e
 pkgs="gcc make meson ninja-build pkg-config python3 libcmocka-dev libpci-dev pciutils pci.ids libxen-dev"
-# The man pages' linters (test_man.sh).
-pkgs="$pkgs mandoc groff-base man-db"
+# The man pages' linters and systemd-analyze for the units (test_man.sh, test_units.sh).
+pkgs="$pkgs mandoc groff-base man-db systemd"
 # pvpci-stored's real clients in its tests: the xenstore tools, test-xenstore.
 pkgs="$pkgs xenstore-utils xen-utils-4.17"
 # The --json test checks its documents with jsonschema too (it has a validator of its own).
