@@ -23,7 +23,7 @@ dest=$tmp/root
 meson introspect "$bin" --buildoptions | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-for k in ("prefix", "bindir", "sbindir", "libdir", "includedir", "mandir", "b_sanitize"):
+for k in ("prefix", "bindir", "sbindir", "libdir", "includedir", "mandir", "datadir", "b_sanitize"):
     v = o[k]
     if k not in ("prefix", "b_sanitize") and not v.startswith("/"):
         v = o["prefix"] + "/" + v
@@ -42,8 +42,11 @@ done
 for h in "$src"/include/pvpci/*.h; do
 	[ -f "$dest$includedir/pvpci/${h##*/}" ] || missing="$missing $includedir/pvpci/${h##*/}"
 done
-if [ -z "$missing" ]; then ok "binaries, library, every header of include/pvpci and pvpci.pc installed"
-else notok "binaries, library, every header of include/pvpci and pvpci.pc installed" "missing:$missing"; fi
+for j in "$src"/doc/schema/*.schema.json; do
+	[ -f "$dest$datadir/pvpci/schema/${j##*/}" ] || missing="$missing $datadir/pvpci/schema/${j##*/}"
+done
+if [ -z "$missing" ]; then ok "binaries, library, every header of include/pvpci, pvpci.pc and the JSON schemas installed"
+else notok "binaries, library, every header of include/pvpci, pvpci.pc and the JSON schemas installed" "missing:$missing"; fi
 for h in "$dest$includedir"/pvpci/*.h; do
 	[ -f "$src/include/pvpci/${h##*/}" ] || notok "no header installed that is not public" "${h##*/}"
 done
