@@ -811,7 +811,9 @@ static int attach_body(struct ts *c, xs_transaction_t t, void *arg)
 	return wr(c->xs, t, a->a.ap, "domid", "%u", c->domid) ? 0 : store_err(c, a->a.ap);
 }
 
-/* Exported (state-N Initialised) and, on a hot attach, rescanned; or
+/* Exported (state-N Initialised) and, on a hot attach, rescanned, on a
+ * first attach the device set up (the backend Initialised: it writes
+ * state-N before its own state, so state-N alone says too early); or
  * refused by the backend, the device kept (state-N Closed: -ECANCELED). */
 static int cond_attached(struct ts *c, void *arg)
 {
@@ -820,7 +822,9 @@ static int cond_attached(struct ts *c, void *arg)
 	int bs = be_state(c);
 	int sub = rd_int(c->xs, XBT_NULL, c->be, ekey(key, sizeof(key), "state", a->num), 0x7fffffff, 0);
 
-	if (sub == PVPCI_XB_Initialised && (a->mode != ATTACH_HOT || bs == PVPCI_XB_Connected))
+	if (sub == PVPCI_XB_Initialised &&
+	    (a->mode == ATTACH_HOT ? bs == PVPCI_XB_Connected
+				   : bs >= PVPCI_XB_Initialised && bs <= PVPCI_XB_Connected))
 		return 1;
 	if (sub == PVPCI_XB_Closed) {
 		a->refused = true;

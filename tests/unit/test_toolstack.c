@@ -607,9 +607,10 @@ static void *exporter_run(void *arg)
 	while (!atomic_load(&x->stop)) {
 		struct pollfd p = { .fd = xs_fileno(xs), .events = POLLIN };
 		unsigned len;
+		char *v;
 
 		for (int i = 0; i < 4; i++) {
-			char path[128], *v;
+			char path[128];
 
 			snprintf(path, sizeof(path), BE "/state-%d", i);
 			v = xs_read(xs, XBT_NULL, path, &len);
@@ -617,6 +618,11 @@ static void *exporter_run(void *arg)
 				xs_write(xs, XBT_NULL, path, "3", 1);
 			free(v);
 		}
+		/* Then the device's own state, as pvpcid sets up. */
+		v = xs_read(xs, XBT_NULL, BE "/state", &len);
+		if (v && (!strcmp(v, "1") || !strcmp(v, "2")))
+			xs_write(xs, XBT_NULL, BE "/state", "3", 1);
+		free(v);
 		if (poll(&p, 1, 50) == 1)
 			free(xs_read_watch(xs, &len));
 	}
