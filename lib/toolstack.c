@@ -619,12 +619,13 @@ static void revoke(struct ts *c, const char *bdfs, const struct pvpci_ts_resourc
 /*
  * libxl's pci_add_dm_done for a PV guest (allow) or do_pci_remove (not):
  * each memory BAR and the ROM as whole machine pages, each I/O BAR's
- * ports, the legacy interrupt as the pirq of its number.  A grant that
- * fails takes back what it gave.  Nothing without a hypervisor, or for a
- * function the host does not have (a simulated one).  *ret_given (may be
- * NULL) says whether anything was given.
+ * ports, the legacy interrupt as the pirq of its number, then the
+ * function into the guest's IOMMU context (relaxed: rdm_policy).  A grant
+ * that fails takes back what it gave.  Nothing without a hypervisor, or
+ * for a function the host does not have (a simulated one).  *ret_given
+ * (may be NULL) says whether anything was given.
  */
-static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool *ret_given)
+static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool relaxed, bool *ret_given)
 {
 	struct pvpci_hv *hv = c->o ? c->o->hv : NULL;
 	const char *root = c->o && c->o->host && c->o->host->sysfs ? c->o->host->root : "/sys";
@@ -658,6 +659,10 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool *r
 	}
 	if (!allow) {
 		revoke(c, bdfs, &res, res.n, res.irq != 0);
+		r = hv->ops->deassign_device(hv, c->domid, bdf);
+		if (r < 0 && r != -ENOSYS)
+			tlog(c, 3, "%s: taking it out of domain %u's IOMMU context: %s", bdfs, c->domid,
+			     strerror(-r));
 		tlog(c, 6, "%s: domain %u's permissions taken back", bdfs, c->domid);
 		return 0;
 	}
@@ -688,6 +693,17 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool *r
 			return pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its interrupt %u: %s", bdfs,
 					  c->domid, res.irq, strerror(-r));
 		}
+	}
+	/* As libxl: a Xen that knows no assignment at all (ENOSYS) is let
+	 * be; one that refuses (no IOMMU for the domain) refuses the attach,
+	 * since the guest's function could neither DMA to it nor have MSI. */
+	r = hv->ops->assign_device(hv, c->domid, bdf, relaxed);
+	if (r < 0 && r != -ENOSYS) {
+		revoke(c, bdfs, &res, res.n, res.irq != 0);
+		return pvpci_errf(c->errbuf, c->errlen, r, "%s: assigning it to domain %u (xc_assign_device): %s%s",
+				  bdfs, c->domid, strerror(-r),
+				  r == -EOPNOTSUPP ? " (the domain has no IOMMU context: is there an IOMMU, and was "
+						     "it made with passthrough=\"enabled\"?)" : "");
 	}
 	tlog(c, 6, "%s: domain %u may reach its %u BAR%s%s", bdfs, c->domid, res.n, res.n == 1 ? "" : "s",
 	     res.irq ? " and its interrupt" : "");
@@ -905,7 +921,7 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 	 * attach refuses any other, and taking back on that refusal would
 	 * take what another attach gave). */
 	if (nobodys(&c, &a.a)) {
-		r = permit(&c, &spec->bdf, true, &granted);
+		r = permit(&c, &spec->bdf, true, spec->rdm_relaxed, &granted);
 		if (r < 0)
 			goto out;
 	}
@@ -944,7 +960,7 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 	}
 out:
 	if (r && granted)
-		permit(&c, &spec->bdf, false, NULL);
+		permit(&c, &spec->bdf, false, false, NULL);
 	xs_unwatch(xs, c.be, TOKEN);
 undo_seize:
 	if (r && seized)
@@ -1140,7 +1156,7 @@ int pvpci_ts_detach(struct xs_handle *xs, unsigned domid, const struct pvpci_bdf
 	if (!r) {
 		tlog(&c, 6, "%s: detached from domain %u%s", d.a.bdfs, domid,
 		     d.unconnected ? " (no frontend connected)" : d.forced ? " (forced)" : "");
-		permit(&c, bdf, false, NULL);
+		permit(&c, bdf, false, false, NULL);
 	}
 out:
 	xs_unwatch(xs, c.be, TOKEN);

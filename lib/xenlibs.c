@@ -275,6 +275,25 @@ static int r_irq(struct pvpci_hv *hv, unsigned domid, int pirq, bool allow)
 	return xc_domain_irq_permission(xch_of(hv), domid, (uint32_t)pirq, allow) < 0 ? lib_errno() : 0;
 }
 
+/* libxl's pci_encode_bdf: the machine address as Xen's domctl takes it. */
+static uint32_t sbdf(const struct pvpci_bdf *bdf)
+{
+	return (uint32_t)bdf->domain << 16 | (uint32_t)bdf->bus << 8 | pvpci_devfn(bdf);
+}
+
+static int r_assign(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed)
+{
+	errno = 0;
+	return xc_assign_device(xch_of(hv), domid, sbdf(bdf), relaxed ? XEN_DOMCTL_DEV_RDM_RELAXED : 0) < 0 ?
+		       lib_errno() : 0;
+}
+
+static int r_deassign(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf)
+{
+	errno = 0;
+	return xc_deassign_device(xch_of(hv), domid, sbdf(bdf)) < 0 ? lib_errno() : 0;
+}
+
 static void r_hv_close(struct pvpci_hv *hv)
 {
 	xc_interface_close(xch_of(hv));
@@ -288,6 +307,8 @@ static const struct pvpci_hv_ops real_hv_ops = {
 	.iomem_permission = r_iomem,
 	.ioport_permission = r_ioport,
 	.irq_permission = r_irq,
+	.assign_device = r_assign,
+	.deassign_device = r_deassign,
 	.close = r_hv_close,
 };
 

@@ -2,9 +2,10 @@
  * What pvpci asks of the hypervisor itself (libxenctrl), as a table so
  * that tests can stand in for Xen: a guest's pirqs for the MSI and MSI-X
  * of a function (the backend's interrupt allocator, irq_xen.c) and for
- * its legacy interrupt, and a guest's permission to reach a function's
- * memory, I/O ports and interrupt (the toolstack's attach and detach, as
- * libxl does them for a PV guest).  The real table is pvpci_hv_open's
+ * its legacy interrupt, a guest's permission to reach a function's
+ * memory, I/O ports and interrupt, and the function's place in the
+ * guest's IOMMU context (the toolstack's attach and detach, as libxl does
+ * them for a PV guest).  The real table is pvpci_hv_open's
  * (lib/xenlibs.c).  Each call returns 0 or a negative errno.  Backends
  * embed struct pvpci_hv first.
  */
@@ -40,6 +41,17 @@ struct pvpci_hv_ops {
 				bool allow);
 	int (*ioport_permission)(struct pvpci_hv *hv, unsigned domid, uint32_t first, uint32_t nr, bool allow);
 	int (*irq_permission)(struct pvpci_hv *hv, unsigned domid, int pirq, bool allow);
+	/*
+	 * Put host function bdf in domid's IOMMU context (xc_assign_device;
+	 * relaxed: XEN_DOMCTL_DEV_RDM_RELAXED), or take it out
+	 * (xc_deassign_device).  Only then does the function's DMA reach the
+	 * guest's memory, and only then does Xen map its MSI and MSI-X as the
+	 * guest's pirqs (map_domain_pirq looks for it among the guest's
+	 * functions).  -EOPNOTSUPP: the domain has no IOMMU context (Xen has
+	 * no IOMMU, or the domain was made without passthrough).
+	 */
+	int (*assign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed);
+	int (*deassign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf);
 	void (*close)(struct pvpci_hv *hv);
 };
 

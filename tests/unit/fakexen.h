@@ -244,6 +244,7 @@ struct fake_hv {
 	unsigned fail_at;		/* the map call (1, 2, ...) that fails; 0: none */
 	int fail_err;
 	int perm_err;			/* every permission call's answer */
+	int assign_err;			/* assign_device's answer */
 	int mapped;			/* pirqs mapped and not unmapped */
 	/* Called at each pirq map (true) and unmap (false), before it is
 	 * recorded: the test looks at the hardware then. */
@@ -322,6 +323,24 @@ static inline int fh_irq(struct pvpci_hv *hv, unsigned domid, int pirq, bool all
 	return h->perm_err;
 }
 
+static inline int fh_assign(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed)
+{
+	struct fake_hv *h = fh_of(hv);
+	char b[PVPCI_BDF_STRLEN];
+
+	FX_CALL(h, "assign(%u,%s,%s)", domid, pvpci_bdf_format(bdf, b), relaxed ? "relaxed" : "strict");
+	return h->assign_err;
+}
+
+static inline int fh_deassign(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf)
+{
+	struct fake_hv *h = fh_of(hv);
+	char b[PVPCI_BDF_STRLEN];
+
+	FX_CALL(h, "deassign(%u,%s)", domid, pvpci_bdf_format(bdf, b));
+	return h->assign_err;
+}
+
 static inline void fh_close(struct pvpci_hv *hv)
 {
 	(void)hv;
@@ -330,7 +349,7 @@ static inline void fh_close(struct pvpci_hv *hv)
 static const struct pvpci_hv_ops fake_hv_ops = {
 	.map_pirq_msi = fh_map_msi, .map_pirq_gsi = fh_map_gsi, .unmap_pirq = fh_unmap,
 	.iomem_permission = fh_iomem, .ioport_permission = fh_ioport, .irq_permission = fh_irq,
-	.close = fh_close,
+	.assign_device = fh_assign, .deassign_device = fh_deassign, .close = fh_close,
 };
 
 static inline void fake_hv_init(struct fake_hv *h)

@@ -643,8 +643,10 @@ static const char perm_resource[] =
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
 
 #define GIVEN	"iomem(7,0xfe000,1,on) iomem(7,0x2000000,256,on) ioport(7,0xc000,32,on) " \
-		"iomem(7,0xfe080,128,on) gsi(7,11) irq(7,11,on) "
+		"iomem(7,0xfe080,128,on) gsi(7,11) irq(7,11,on) assign(7,0000:00:03.0,strict) "
 #define TAKEN	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
+		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) deassign(7,0000:00:03.0) "
+#define REVOKED	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
 		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) "
 
 static void test_permissions(void **state)
@@ -702,6 +704,27 @@ static void test_permissions(void **state)
 				 "Operation not permitted");
 	assert_string_equal(h.calls, "iomem(7,0xfe000,1,on) ");
 	h.perm_err = 0;
+
+	/* A domain without an IOMMU context: Xen will not assign the
+	 * function, and without it the guest could neither DMA nor have
+	 * MSI: refused, everything given taken back.  A Xen that knows no
+	 * assignment at all (ENOSYS) is let be, as libxl does. */
+	h.calls[0] = 0;
+	h.assign_err = -EOPNOTSUPP;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EOPNOTSUPP));
+	assert_non_null(strstr(err, "0000:00:03.0: assigning it to domain 7 (xc_assign_device): "));
+	assert_non_null(strstr(err, "passthrough=\"enabled\""));
+	assert_string_equal(h.calls, GIVEN REVOKED);
+	h.calls[0] = 0;
+	h.assign_err = -ENOSYS;
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0,rdm_policy=relaxed", &sp, err, sizeof(err)), 0);
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -ETIMEDOUT));
+	assert_non_null(strstr(h.calls, "assign(7,0000:00:03.0,relaxed) "));
+	assert_non_null(strstr(h.calls, "deassign(7,0000:00:03.0) "));
+	h.assign_err = 0;
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0", &sp, err, sizeof(err)), 0);
 
 	/* Simulated (--host sim), whatever this host has at its address:
 	 * nothing given, nothing taken. */
