@@ -617,10 +617,34 @@ static void revoke(struct ts *c, const char *bdfs, const struct pvpci_ts_resourc
 }
 
 /*
+ * What pciback does when it seizes a function (pcistub_init_device) and
+ * lets it go: PHYSDEVOP_prepare_msix, release_msix.  Xen learns where
+ * the function's MSI-X table is and keeps its pages read-only to guests;
+ * it maps the MSI-X entries of a function assigned to a guest only after
+ * that (-ENODATA otherwise: make e2e saw it).  Done before the guest may
+ * map the BAR that holds the table, and only for a function that has
+ * MSI-X, as pciback asks it: Xen 4.17 dereferences a NULL pointer for one
+ * without (make e2e's edu panicked it).  One prepared already (-EBUSY: an
+ * attach that died, or Xen using it meanwhile) needs nothing; true when
+ * this call prepared it.
+ */
+static bool msix_table(struct ts *c, const char *bdfs, const struct pvpci_bdf *bdf, bool prepare)
+{
+	struct pvpci_hv *hv = c->o->hv;
+	int r = hv->ops->prepare_msix(hv, bdf, prepare);
+
+	if (r < 0 && r != -ENODEV && r != -ENOSYS)
+		tlog(c, r == -EBUSY ? 6 : 3, "%s: %s its MSI-X table: %s", bdfs,
+		     prepare ? "telling Xen of" : "releasing", strerror(-r));
+	return r == 0;
+}
+
+/*
  * libxl's pci_add_dm_done for a PV guest (allow) or do_pci_remove (not):
  * each memory BAR and the ROM as whole machine pages, each I/O BAR's
  * ports, the legacy interrupt as the pirq of its number, then the
- * function into the guest's IOMMU context (relaxed: rdm_policy).  A grant
+ * function into the guest's IOMMU context (relaxed: rdm_policy); and,
+ * first, its MSI-X table prepared as pciback would (msix_table).  A grant
  * that fails takes back what it gave.  Nothing without a hypervisor, or
  * for a function the host does not have (a simulated one).  *ret_given
  * (may be NULL) says whether anything was given.
@@ -631,6 +655,7 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool re
 	const char *root = c->o && c->o->host && c->o->host->sysfs ? c->o->host->root : "/sys";
 	struct pvpci_ts_resources res;
 	char bdfs[PVPCI_BDF_STRLEN], why[512];
+	bool prepared;
 	int r, pirq;
 
 	if (ret_given)
@@ -663,16 +688,20 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool re
 		if (r < 0 && r != -ENOSYS)
 			tlog(c, 3, "%s: taking it out of domain %u's IOMMU context: %s", bdfs, c->domid,
 			     strerror(-r));
+		if (res.msix)
+			msix_table(c, bdfs, bdf, false);
 		tlog(c, 6, "%s: domain %u's permissions taken back", bdfs, c->domid);
 		return 0;
 	}
+	prepared = res.msix && msix_table(c, bdfs, bdf, true);
 	for (unsigned i = 0; i < res.n; i++) {
 		r = range_permission(c, &res, i, true);
 		if (r < 0) {
 			revoke(c, bdfs, &res, i, false);
-			return pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its %s 0x%" PRIx64 "-0x%" PRIx64
-					  ": %s", bdfs, c->domid, res.r[i].io ? "I/O ports" : "memory", res.r[i].start,
-					  res.r[i].end, strerror(-r));
+			pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its %s 0x%" PRIx64 "-0x%" PRIx64 ": %s",
+				   bdfs, c->domid, res.r[i].io ? "I/O ports" : "memory", res.r[i].start, res.r[i].end,
+				   strerror(-r));
+			goto fail;
 		}
 	}
 	if (res.irq) {
@@ -690,8 +719,9 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool re
 		}
 		if (r < 0) {
 			revoke(c, bdfs, &res, res.n, false);
-			return pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its interrupt %u: %s", bdfs,
-					  c->domid, res.irq, strerror(-r));
+			pvpci_errf(c->errbuf, c->errlen, r, "%s: giving domain %u its interrupt %u: %s", bdfs, c->domid,
+				   res.irq, strerror(-r));
+			goto fail;
 		}
 	}
 	/* As libxl: a Xen that knows no assignment at all (ENOSYS) is let
@@ -700,16 +730,21 @@ static int permit(struct ts *c, const struct pvpci_bdf *bdf, bool allow, bool re
 	r = hv->ops->assign_device(hv, c->domid, bdf, relaxed);
 	if (r < 0 && r != -ENOSYS) {
 		revoke(c, bdfs, &res, res.n, res.irq != 0);
-		return pvpci_errf(c->errbuf, c->errlen, r, "%s: assigning it to domain %u (xc_assign_device): %s%s",
-				  bdfs, c->domid, strerror(-r),
-				  r == -EOPNOTSUPP ? " (the domain has no IOMMU context: is there an IOMMU, and was "
-						     "it made with passthrough=\"enabled\"?)" : "");
+		pvpci_errf(c->errbuf, c->errlen, r, "%s: assigning it to domain %u (xc_assign_device): %s%s", bdfs,
+			   c->domid, strerror(-r),
+			   r == -EOPNOTSUPP ? " (the domain has no IOMMU context: is there an IOMMU, and was it made "
+					      "with passthrough=\"enabled\"?)" : "");
+		goto fail;
 	}
 	tlog(c, 6, "%s: domain %u may reach its %u BAR%s%s", bdfs, c->domid, res.n, res.n == 1 ? "" : "s",
 	     res.irq ? " and its interrupt" : "");
 	if (ret_given)
 		*ret_given = true;
 	return 0;
+fail:
+	if (prepared)
+		msix_table(c, bdfs, bdf, false);
+	return r;
 }
 
 /* ---- attach ---- */

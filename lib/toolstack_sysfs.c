@@ -216,6 +216,31 @@ int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct pvpci_bdf
 
 #define IORESOURCE_IO	0x100	/* Linux's, as `resource` prints it */
 
+/* Whether the function's capability list has MSI-X, from the first 256
+ * bytes of its config file (what root reads); false when they cannot be
+ * read whole. */
+static bool has_msix(const char *root, const char *name)
+{
+	char path[PATH_MAX];
+	uint8_t cfg[256];
+	unsigned p, hops = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/config", root, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = pread(fd, cfg, sizeof(cfg), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(cfg) || !(cfg[0x06] & 0x10))	/* Status: Capabilities List */
+		return false;
+	for (p = cfg[0x34] & 0xfc; p >= 0x40 && hops++ < 48; p = cfg[p + 1] & 0xfc)
+		if (cfg[p] == 0x11)
+			return true;
+	return false;
+}
+
 int pvpci_ts_sysfs_resources(const char *root, const struct pvpci_bdf *bdf, struct pvpci_ts_resources *ret,
 			     char *errbuf, size_t errlen)
 {
@@ -257,6 +282,7 @@ int pvpci_ts_sysfs_resources(const char *root, const struct pvpci_bdf *bdf, stru
 	} else if (errno != ENOENT) {
 		return pvpci_errf(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
 	}
+	res.msix = has_msix(root, name);
 	*ret = res;
 	return 0;
 }

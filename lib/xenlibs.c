@@ -2,7 +2,8 @@
  * The calls into Xen's tool libraries, behind the tables the rest of the
  * library calls through so that tests can stand in for Xen:
  *   struct pvpci_xen_ops  (transport.h)   libxengnttab, libxenevtchn
- *   struct pvpci_hv_ops   (hypervisor.h)  libxenctrl
+ *   struct pvpci_hv_ops   (hypervisor.h)  libxenctrl, and libxencall for
+ *                                         the physdev ops it does not wrap
  * Nothing else in the library calls them (libxenstore aside).  Their
  * messages are not printed: a failure comes back as an errno, and the
  * caller says what failed.
@@ -17,6 +18,7 @@
 /* First: it asks Xen's public headers for the tools' definitions, which
  * they give only to the first inclusion. */
 #include <xenctrl.h>
+#include <xencall.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
 #include <xentoollog.h>
@@ -217,6 +219,7 @@ int pvpci_xen_open(struct pvpci_xen **ret, char *errbuf, size_t errlen)
 struct real_hv {
 	struct pvpci_hv hv;
 	xc_interface *xch;
+	xencall_handle *call;	/* PHYSDEVOP_{prepare,release}_msix */
 };
 
 static xc_interface *xch_of(struct pvpci_hv *hv)
@@ -294,8 +297,29 @@ static int r_deassign(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bd
 	return xc_deassign_device(xch_of(hv), domid, sbdf(bdf)) < 0 ? lib_errno() : 0;
 }
 
+static int r_prepare_msix(struct pvpci_hv *hv, const struct pvpci_bdf *bdf, bool prepare)
+{
+	xencall_handle *call = ((struct real_hv *)hv)->call;
+	struct physdev_pci_device *dev;
+	int r;
+
+	errno = 0;
+	dev = xencall_alloc_buffer(call, sizeof(*dev));	/* the hypercall's argument */
+	if (!dev)
+		return lib_errno();
+	dev->seg = (uint16_t)bdf->domain;
+	dev->bus = (uint8_t)bdf->bus;
+	dev->devfn = (uint8_t)pvpci_devfn(bdf);
+	errno = 0;
+	r = xencall2(call, __HYPERVISOR_physdev_op, prepare ? PHYSDEVOP_prepare_msix : PHYSDEVOP_release_msix,
+		     (uint64_t)(uintptr_t)dev) < 0 ? lib_errno() : 0;
+	xencall_free_buffer(call, dev);
+	return r;
+}
+
 static void r_hv_close(struct pvpci_hv *hv)
 {
+	xencall_close(((struct real_hv *)hv)->call);
 	xc_interface_close(xch_of(hv));
 	free(hv);
 }
@@ -309,6 +333,7 @@ static const struct pvpci_hv_ops real_hv_ops = {
 	.irq_permission = r_irq,
 	.assign_device = r_assign,
 	.deassign_device = r_deassign,
+	.prepare_msix = r_prepare_msix,
 	.close = r_hv_close,
 };
 
@@ -333,6 +358,14 @@ int pvpci_hv_open(struct pvpci_hv **ret, char *errbuf, size_t errlen)
 		e = lib_errno();
 		free(rh);
 		return pvpci_errf(errbuf, errlen, e, "libxenctrl: %s", strerror(-e));
+	}
+	errno = 0;
+	rh->call = xencall_open(&silent, 0);
+	if (!rh->call) {
+		e = lib_errno();
+		xc_interface_close(rh->xch);
+		free(rh);
+		return pvpci_errf(errbuf, errlen, e, "libxencall: %s", strerror(-e));
 	}
 	rh->hv.ops = &real_hv_ops;
 	*ret = &rh->hv;

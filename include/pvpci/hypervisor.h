@@ -5,7 +5,7 @@
  * its legacy interrupt, a guest's permission to reach a function's
  * memory, I/O ports and interrupt, and the function's place in the
  * guest's IOMMU context (the toolstack's attach and detach, as libxl does
- * them for a PV guest).  The real table is pvpci_hv_open's
+ * them for a PV guest, with what pciback does for MSI-X).  The real table is pvpci_hv_open's
  * (lib/xenlibs.c).  Each call returns 0 or a negative errno.  Backends
  * embed struct pvpci_hv first.
  */
@@ -52,6 +52,17 @@ struct pvpci_hv_ops {
 	 */
 	int (*assign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed);
 	int (*deassign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf);
+	/*
+	 * Tell Xen where host function bdf's MSI-X table is, while no entry
+	 * of it is in use (PHYSDEVOP_prepare_msix), or forget it
+	 * (PHYSDEVOP_release_msix), as pciback does when it seizes and lets
+	 * go of a function: Xen keeps the table's pages read-only to guests,
+	 * and maps MSI-X for a function assigned to a guest only once told
+	 * (-ENODATA otherwise).  -EBUSY: told already, or its entries are
+	 * in use.  Only for a function that has MSI-X: Xen 4.17's
+	 * pci_prepare_msix dereferences NULL for one without (a panic).
+	 */
+	int (*prepare_msix)(struct pvpci_hv *hv, const struct pvpci_bdf *bdf, bool prepare);
 	void (*close)(struct pvpci_hv *hv);
 };
 

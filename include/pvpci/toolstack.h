@@ -111,8 +111,9 @@ PVPCI_API int pvpci_ts_sysfs_release(const struct pvpci_ts_host *h, const struct
  * What a PV guest is given on Xen to reach a function, as libxl's
  * pci_add_dm_done reads it: the BARs and the ROM from
  * ROOT/bus/pci/devices/BDF/resource (its first 7 lines, those with a
- * start), the legacy interrupt from .../irq.  -ENOENT when the function
- * is not there (a simulated one); other errors say which file is wrong.
+ * start), the legacy interrupt from .../irq; and whether its capability
+ * list (.../config) has MSI-X.  -ENOENT when the function is not there (a
+ * simulated one); other errors say which file is wrong.
  */
 #define PVPCI_TS_RESOURCES	7
 
@@ -123,6 +124,7 @@ struct pvpci_ts_resources {
 	} r[PVPCI_TS_RESOURCES];
 	unsigned n;
 	unsigned irq;			/* 0: none */
+	bool msix;			/* an MSI-X capability (false when config is unreadable) */
 };
 
 PVPCI_API int pvpci_ts_sysfs_resources(const char *root, const struct pvpci_bdf *bdf,

@@ -245,6 +245,7 @@ struct fake_hv {
 	int fail_err;
 	int perm_err;			/* every permission call's answer */
 	int assign_err;			/* assign_device's answer */
+	int msix_err;			/* prepare_msix's answer */
 	int mapped;			/* pirqs mapped and not unmapped */
 	/* Called at each pirq map (true) and unmap (false), before it is
 	 * recorded: the test looks at the hardware then. */
@@ -341,6 +342,15 @@ static inline int fh_deassign(struct pvpci_hv *hv, unsigned domid, const struct 
 	return h->assign_err;
 }
 
+static inline int fh_prepare_msix(struct pvpci_hv *hv, const struct pvpci_bdf *bdf, bool prepare)
+{
+	struct fake_hv *h = fh_of(hv);
+	char b[PVPCI_BDF_STRLEN];
+
+	FX_CALL(h, "msix(%s,%s)", pvpci_bdf_format(bdf, b), prepare ? "prepare" : "release");
+	return h->msix_err;
+}
+
 static inline void fh_close(struct pvpci_hv *hv)
 {
 	(void)hv;
@@ -349,7 +359,8 @@ static inline void fh_close(struct pvpci_hv *hv)
 static const struct pvpci_hv_ops fake_hv_ops = {
 	.map_pirq_msi = fh_map_msi, .map_pirq_gsi = fh_map_gsi, .unmap_pirq = fh_unmap,
 	.iomem_permission = fh_iomem, .ioport_permission = fh_ioport, .irq_permission = fh_irq,
-	.assign_device = fh_assign, .deassign_device = fh_deassign, .close = fh_close,
+	.assign_device = fh_assign, .deassign_device = fh_deassign, .prepare_msix = fh_prepare_msix,
+	.close = fh_close,
 };
 
 static inline void fake_hv_init(struct fake_hv *h)

@@ -642,10 +642,12 @@ static const char perm_resource[] =
 	"0x00000000fe080000 0x00000000fe0fffff 0x0000000000046200\n"
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
 
-#define GIVEN	"iomem(7,0xfe000,1,on) iomem(7,0x2000000,256,on) ioport(7,0xc000,32,on) " \
-		"iomem(7,0xfe080,128,on) gsi(7,11) irq(7,11,on) assign(7,0000:00:03.0,strict) "
+#define GIVEN	"msix(0000:00:03.0,prepare) iomem(7,0xfe000,1,on) iomem(7,0x2000000,256,on) " \
+		"ioport(7,0xc000,32,on) iomem(7,0xfe080,128,on) gsi(7,11) irq(7,11,on) " \
+		"assign(7,0000:00:03.0,strict) "
 #define TAKEN	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
-		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) deassign(7,0000:00:03.0) "
+		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) deassign(7,0000:00:03.0) " \
+		"msix(0000:00:03.0,release) "
 #define REVOKED	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
 		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) "
 
@@ -659,7 +661,8 @@ static void test_permissions(void **state)
 	struct pvpci_pci_spec sp;
 	struct pvpci_bdf b3 = { 0, 0, 3, 0 };
 	struct fake_hv h;
-	char err[512], irq[128];
+	char err[512], irq[128], cfgpath[128];
+	uint8_t cfg[256];
 
 	strcpy(host.root, "/tmp/pvpci-tsp-XXXXXX");
 	assert_non_null(mkdtemp(host.root));
@@ -667,6 +670,13 @@ static void test_permissions(void **state)
 	assert_int_equal(fake_add_dev(host.root, &fd), 0);
 	snprintf(irq, sizeof(irq), "%s/devices/pci0000:00/0000:00:03.0/irq", host.root);
 	assert_int_equal(fake_write_file(irq, "11\n", 3), 0);
+	/* Its capabilities: MSI-X at 0x40, alone. */
+	snprintf(cfgpath, sizeof(cfgpath), "%s/devices/pci0000:00/0000:00:03.0/config", host.root);
+	memset(cfg, 0, sizeof(cfg));
+	cfg[0x06] = 0x10;
+	cfg[0x34] = 0x40;
+	cfg[0x40] = 0x11;
+	assert_int_equal(fake_write_file(cfgpath, cfg, sizeof(cfg)), 0);
 	fake_hv_init(&h);
 	o.hv = &h.hv;
 	put(f, "/libxl/pci/0000-00-03-0/driver_path", "");
@@ -702,7 +712,8 @@ static void test_permissions(void **state)
 		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EPERM));
 	assert_string_equal(err, "0000:00:03.0: giving domain 7 its memory 0xfe000000-0xfe000fff: "
 				 "Operation not permitted");
-	assert_string_equal(h.calls, "iomem(7,0xfe000,1,on) ");
+	assert_string_equal(h.calls, "msix(0000:00:03.0,prepare) iomem(7,0xfe000,1,on) "
+				     "msix(0000:00:03.0,release) ");
 	h.perm_err = 0;
 
 	/* A domain without an IOMMU context: Xen will not assign the
@@ -715,7 +726,7 @@ static void test_permissions(void **state)
 		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EOPNOTSUPP));
 	assert_non_null(strstr(err, "0000:00:03.0: assigning it to domain 7 (xc_assign_device): "));
 	assert_non_null(strstr(err, "passthrough=\"enabled\""));
-	assert_string_equal(h.calls, GIVEN REVOKED);
+	assert_string_equal(h.calls, GIVEN REVOKED "msix(0000:00:03.0,release) ");
 	h.calls[0] = 0;
 	h.assign_err = -ENOSYS;
 	assert_int_equal(pvpci_pci_spec_parse("00:03.0,rdm_policy=relaxed", &sp, err, sizeof(err)), 0);
@@ -725,6 +736,30 @@ static void test_permissions(void **state)
 	assert_non_null(strstr(h.calls, "deassign(7,0000:00:03.0) "));
 	h.assign_err = 0;
 	assert_int_equal(pvpci_pci_spec_parse("00:03.0", &sp, err, sizeof(err)), 0);
+
+	/* No MSI-X (-ENODEV), or its table prepared already (-EBUSY):
+	 * nothing to release when the attach fails. */
+	for (int e = 0; e < 2; e++) {
+		h.calls[0] = 0;
+		h.msix_err = e ? -EBUSY : -ENODEV;
+		h.perm_err = -EPERM;
+		UNCHANGED(tree(f),
+			assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EPERM));
+		assert_string_equal(h.calls, "msix(0000:00:03.0,prepare) iomem(7,0xfe000,1,on) ");
+	}
+	h.msix_err = 0;
+
+	/* A function without MSI-X is never prepared: Xen 4.17 dereferences
+	 * NULL for one (make e2e's edu panicked it). */
+	cfg[0x40] = 0x05;	/* MSI */
+	assert_int_equal(fake_write_file(cfgpath, cfg, sizeof(cfg)), 0);
+	h.calls[0] = 0;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EPERM));
+	assert_string_equal(h.calls, "iomem(7,0xfe000,1,on) ");
+	cfg[0x40] = 0x11;
+	assert_int_equal(fake_write_file(cfgpath, cfg, sizeof(cfg)), 0);
+	h.perm_err = 0;
 
 	/* Simulated (--host sim), whatever this host has at its address:
 	 * nothing given, nothing taken. */
