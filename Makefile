@@ -4,11 +4,12 @@ BUILD       ?= build
 CHECK_BUILD ?= build-check
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?=
+E2E_BUILD   ?= build-e2e
 MESON_FLAGS ?=
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 
-.PHONY: all deps demo check bench fuzz install clean
+.PHONY: all deps demo check bench fuzz e2e e2e-bench install clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -48,5 +49,15 @@ bench: all
 fuzz: deps
 	@tests/fuzz/fuzz.sh $(if $(FUZZ_SECONDS),run,build) $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# The real Linux xen-pcifront in a PV domU under the real Xen, in QEMU
+# (tests/e2e; README: End-to-end under real Xen).  Minutes; the last line
+# says "N passed, N failed" of its scenarios, $(E2E_BUILD)/e2e.tap has them.
+e2e: deps
+	@E2E_BUILD=$(E2E_BUILD) tests/e2e/e2e.sh run
+
+# Config-space reads from the domU through the kernel's pciback and pvpcid.
+e2e-bench: deps
+	@E2E_BUILD=$(E2E_BUILD) tests/e2e/e2e.sh bench
+
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) $(E2E_BUILD)
