@@ -37,6 +37,11 @@ step() { echo "e2e: $*"; }
 # ---- what this machine needs ----
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 "$src/scripts/deps.sh" || die "scripts/deps.sh failed"
+# A fresh machine may have no package lists yet.
+if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+	step "apt-get update"
+	$SUDO apt-get update -qq >&2 || die "apt-get update failed (no network?)"
+fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	step "installing qemu-system-x86"
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
