@@ -23,22 +23,13 @@
 #include "pvpci/backend.h"
 #include "pvpci/hostdev.h"
 #include "pvpci/hostdev_sim.h"
+#include "bdfs.h"
 
 #ifndef PVPCI_SRC
 #define PVPCI_SRC "."
 #endif
 
 static char err[1024];
-
-static const struct pvpci_bdf *B(const char *s)
-{
-	static struct pvpci_bdf ring[8];
-	static unsigned next;
-	struct pvpci_bdf *b = &ring[next++ % 8];
-
-	assert_int_equal(pvpci_bdf_parse(s, b), 0);
-	return b;
-}
 
 /*
  * The sim host: copies of virtio-net's dump (MSI-X capable), each with its

@@ -9,19 +9,9 @@
 #include <cmocka.h>
 
 #include "pvpci/topology.h"
+#include "bdfs.h"
 
 static char err[256];
-
-/* A parsed BDF that lives until eight more have been parsed. */
-static const struct pvpci_bdf *B(const char *s)
-{
-	static struct pvpci_bdf ring[8];
-	static unsigned next;
-	struct pvpci_bdf *b = &ring[next++ % 8];
-
-	assert_int_equal(pvpci_bdf_parse(s, b), 0);
-	return b;
-}
 
 static struct pvpci_bdf add(struct pvpci_topo *t, const char *host, int vslot, void *dev)
 {
