@@ -58,13 +58,34 @@ static void usage(FILE *f)
 		"  --record FILE          write every op with its answer, and each function's config space\n"
 		"                         before the first, to FILE for `pvpci replay` (README: Record and replay)\n"
 		"  --aer-timeout MS       how long a guest may take to answer an AER step (300000)\n"
+		"  --poll-us US           after an answer, watch the page this long for the next op\n"
+		"                         before sleeping (%u; 0: never)\n"
 		"  --background           detach once serving; --pidfile FILE says where it went\n"
 		"  --no-sandbox           keep every capability and no seccomp filter (README: Least privilege)\n"
-		"  -v, --verbose          debug messages too (--log-level debug)\n");
+		"  -v, --verbose          debug messages too (--log-level debug)\n",
+		PVPCI_BACKEND_POLL_US);
 	pvpci_daemon_log_usage(f, 25);
 }
 
 static struct pvpci_daemon_log lg = { .prog = "pvpcid" };
+
+/* A second of polling after each op is already far past any use. */
+#define MAX_POLL_US	1000000u
+
+static int parse_poll_us(const char *s, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > MAX_POLL_US)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
 
 struct exp {
 	unsigned domid;
@@ -198,6 +219,7 @@ int main(int argc, char **argv)
 		{ "verbose-requests", no_argument, NULL, 'R' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "aer-timeout", required_argument, NULL, 'A' },
+		{ "poll-us", required_argument, NULL, 'U' },
 		{ "background", no_argument, NULL, 'b' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
@@ -215,6 +237,7 @@ int main(int argc, char **argv)
 		.mode = PVPCI_TOPO_VPCI,
 		.log = pvpci_daemon_log,
 		.log_ctx = &lg,
+		.poll_us = PVPCI_BACKEND_POLL_US,
 		.dev = { .reset = PVPCI_SR_RESET_IF_AVAILABLE,
 			 .cs = { .log = pvpci_daemon_log, .log_ctx = &lg, .delay = sleep_us } },
 	};
@@ -260,6 +283,13 @@ int main(int argc, char **argv)
 		case 'R': cfg.verbose = true; break;
 		case 'r': record = optarg; break;
 		case 'A': cfg.aer_timeout_ms = atoi(optarg); break;
+		case 'U':
+			if (parse_poll_us(optarg, &cfg.poll_us) < 0) {
+				fprintf(stderr, "pvpcid: --poll-us is a number of microseconds, 0 to %u\n",
+					MAX_POLL_US);
+				return 2;
+			}
+			break;
 		case 'b': background = true; break;
 		case 'P': pidfile = optarg; break;
 		case 'N': sandbox = false; break;

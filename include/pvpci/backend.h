@@ -71,10 +71,18 @@ struct pvpci_backend_cfg {
 	/* Every op, function and frontend event goes to it (record.h:
 	 * pvpcid --record).  Not owned; NULL: none. */
 	struct pvpci_recorder *record;
+	/* After answering an op, watch the page this many microseconds for
+	 * the frontend's next one before going back to the loop (the kick
+	 * stays taken meanwhile: on Xen the port stays masked), at most
+	 * PVPCI_BACKEND_POLL_OPS ops a turn.  0: never (each op waits for its
+	 * kick).  Costs CPU only right after an op, never when idle. */
+	unsigned poll_us;
 };
 
 #define PVPCI_BACKEND_MAX_DOMAINS	1024
 #define PVPCI_BACKEND_MAX_FUNCS		256	/* 32 virtual slots x 8 functions */
+#define PVPCI_BACKEND_POLL_OPS		64	/* ops of one frontend a turn, polling */
+#define PVPCI_BACKEND_POLL_US		200	/* pvpcid's --poll-us: KVM's halt_poll_ns */
 
 PVPCI_API int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpci_backend **ret,
 				char *errbuf, size_t errlen);

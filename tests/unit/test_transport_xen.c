@@ -26,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <xenstore.h>
@@ -41,6 +43,27 @@
 #ifndef PVPCI_SRC
 #define PVPCI_SRC "."
 #endif
+
+/* ---- the backend's calls that reach the kernel besides Xen's (the
+ * fakes count those), wrapped at link time (meson.build) ---- */
+
+static unsigned long n_clock, n_epoll;
+
+int __real_clock_gettime(clockid_t c, struct timespec *t);
+int __wrap_clock_gettime(clockid_t c, struct timespec *t);
+int __wrap_clock_gettime(clockid_t c, struct timespec *t)
+{
+	n_clock++;
+	return __real_clock_gettime(c, t);
+}
+
+int __real_epoll_wait(int fd, struct epoll_event *ev, int n, int timeout);
+int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int timeout);
+int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int timeout)
+{
+	n_epoll++;
+	return __real_epoll_wait(fd, ev, n, timeout);
+}
 
 #define DOMID		5
 #define REF		8
@@ -66,12 +89,13 @@ static void env_log(void *ctx, int level, const char *msg)
 	snprintf(e->log + n, sizeof(e->log) - n, "%d %s\n", level, msg);
 }
 
-static struct env *env_new(bool export, bool with_hv)
+/* With poll_us: the backend watches the page that long after an answer. */
+static struct env *env_new_poll(bool export, bool with_hv, unsigned poll_us)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	const char *src = getenv("PVPCI_SRC") && *getenv("PVPCI_SRC") ? getenv("PVPCI_SRC") : PVPCI_SRC;
 	struct pvpci_backend_cfg bc = { .mode = PVPCI_TOPO_VPCI, .via_store = true,
-					.connect = pvpci_xen_connect };
+					.connect = pvpci_xen_connect, .poll_us = poll_us };
 	char spec[512], err[512];
 
 	assert_non_null(e);
@@ -99,6 +123,11 @@ static struct env *env_new(bool export, bool with_hv)
 					   sizeof(err)) < 0)
 		fail_msg("%s", err);
 	return e;
+}
+
+static struct env *env_new(bool export, bool with_hv)
+{
+	return env_new_poll(export, with_hv, 0);
 }
 
 static void env_free(struct env *e)
@@ -294,6 +323,134 @@ static void test_failures_leave_nothing(void **state)
 		connect_ok(e);
 		env_free(e);
 	}
+}
+
+/* A frontend posting its next op and kicking as soon as it is notified,
+ * left more times (a guest enumerating config space). */
+static unsigned burst_left;
+
+static void post_next(struct fake_xen *f)
+{
+	struct env *e = f->ctx;
+
+	if (burst_left == 0) {
+		f->on_notify = NULL;
+		return;
+	}
+	burst_left--;
+	post_read(e, 8);
+	fake_xen_kick(f);
+}
+
+/*
+ * What an op costs, counted: without polling, one kick taken (pending),
+ * one notify and one unmask each, two epoll_waits (the sleep and the
+ * dispatch) and no clock read (nothing has a deadline).  A regression in
+ * the calls per op fails here.
+ */
+static void test_calls_per_op(void **state)
+{
+	struct env *e = env_new(true, false);
+	unsigned long c0, e0;
+	size_t mark;
+
+	(void)state;
+	connect_ok(e);
+	for (int k = 0; k < 3; k++) {
+		mark = strlen(e->f.calls);
+		c0 = n_clock;
+		e0 = n_epoll;
+		post_read(e, 0);
+		fake_xen_kick(&e->f);
+		round_trip(e);
+		assert_string_equal(calls_after(e, mark), "pending notify(33) unmask(33) ");
+		assert_int_equal(n_clock - c0, 0);
+		assert_int_equal(n_epoll - e0, 2);
+	}
+	env_free(e);
+}
+
+/* Turn n of a burst: the kick taken, ops notifies, the unmask. */
+static void want_turn(char *want, size_t len, unsigned ops)
+{
+	snprintf(want, len, "pending ");
+	for (unsigned i = 0; i < ops; i++)
+		strncat(want, "notify(33) ", len - strlen(want) - 1);
+	strncat(want, "unmask(33) ", len - strlen(want) - 1);
+}
+
+/*
+ * Polling: a burst of ops, each posted and kicked as soon as the one
+ * before is answered, is served with the kick of the first taken: one
+ * notify per op, one pending and one unmask for each turn of at most
+ * PVPCI_BACKEND_POLL_OPS ops, two epoll_waits a turn, and no clock read
+ * while ops keep coming (a turn that ends at its limit reads none).  The
+ * kicks Xen held meanwhile fire at the unmask: the ops left are served at
+ * the next turn, and one last turn finds the page idle (no notify).
+ */
+static void test_poll_burst(void **state)
+{
+	struct env *e = env_new_poll(true, false, 20000);
+	char want[1024];
+	unsigned long c0, e0;
+	size_t mark;
+
+	(void)state;
+	connect_ok(e);
+	burst_left = 100;	/* 101 ops in all */
+	e->f.on_notify = post_next;
+	post_read(e, 0);
+	fake_xen_kick(&e->f);
+	mark = strlen(e->f.calls);
+	c0 = n_clock;
+	e0 = n_epoll;
+	round_trip(e);
+	want_turn(want, sizeof(want), PVPCI_BACKEND_POLL_OPS);
+	assert_string_equal(calls_after(e, mark), want);
+	assert_int_equal(n_clock - c0, 0);
+	assert_int_equal(n_epoll - e0, 2);
+	assert_int_equal(e->f.value_at_notify & 0xff, 0x01);	/* Revision ID, at 8 */
+	/* The rest, then the page waited for 20 ms, in vain. */
+	mark = strlen(e->f.calls);
+	round_trip(e);
+	want_turn(want, sizeof(want), 101 - PVPCI_BACKEND_POLL_OPS);
+	assert_string_equal(calls_after(e, mark), want);
+	assert_int_equal(e->f.nnotify, 101);
+	mark = strlen(e->f.calls);
+	round_trip(e);
+	assert_string_equal(calls_after(e, mark), "pending unmask(33) ");
+	mark = strlen(e->f.calls);
+	assert_int_equal(pvpci_backend_run(e->b, 50), 0);
+	assert_string_equal(calls_after(e, mark), "");
+	assert_int_equal(e->f.nnotify, 101);
+	env_free(e);
+}
+
+/* Polling ends: an op posted without a kick once the wait is over waits
+ * for its kick, as without polling. */
+static void test_poll_ends(void **state)
+{
+	struct env *e = env_new_poll(true, false, 1000);
+	struct pvpci_sharedinfo *sh = e->f.page;
+	size_t mark;
+
+	(void)state;
+	connect_ok(e);
+	mark = strlen(e->f.calls);
+	post_read(e, 0);
+	fake_xen_kick(&e->f);
+	round_trip(e);
+	assert_string_equal(calls_after(e, mark), "pending notify(33) unmask(33) ");
+	post_read(e, 8);
+	mark = strlen(e->f.calls);
+	assert_int_equal(pvpci_backend_run(e->b, 20), 0);
+	assert_string_equal(calls_after(e, mark), "");
+	assert_int_equal(sh->flags & PVPCI_XEN_PCIF_active, PVPCI_XEN_PCIF_active);
+	fake_xen_kick(&e->f);
+	round_trip(e);
+	assert_string_equal(calls_after(e, mark), "pending notify(33) unmask(33) ");
+	assert_int_equal(e->f.value_at_notify & 0xff, 0x01);
+	env_free(e);
 }
 
 /* A port that is not the channel's, or an unmask refused: the frontend
@@ -528,6 +685,9 @@ int main(void)
 		cmocka_unit_test(test_connect_before_export),
 		cmocka_unit_test(test_unmask_after_answer),
 		cmocka_unit_test(test_kick_without_op),
+		cmocka_unit_test(test_calls_per_op),
+		cmocka_unit_test(test_poll_burst),
+		cmocka_unit_test(test_poll_ends),
 		cmocka_unit_test(test_failures_leave_nothing),
 		cmocka_unit_test(test_broken_port_dropped),
 		cmocka_unit_test(test_free_releases),

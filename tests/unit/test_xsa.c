@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1004,6 +1005,7 @@ struct flood {
 	struct pvpci_front *fe[2];
 	int connected;
 	size_t served[2];	/* ops the verbose log shows, by domain */
+	unsigned poll_us;	/* the backend's */
 };
 
 static void flood_log(void *ctx, int level, const char *msg)
@@ -1049,7 +1051,7 @@ static void flood_start(struct flood *fl)
 	static const char *const fixtures[] = { "virtio-net", "virtio-blk" };
 	struct pvpci_backend_cfg bc = {
 		.mode = PVPCI_TOPO_VPCI, .verbose = true, .log = flood_log, .log_ctx = fl,
-		.dev = { .state_dir = fl->state },
+		.dev = { .state_dir = fl->state }, .poll_us = fl->poll_us,
 	};
 	char err[512], path[512], *text = NULL;
 	size_t len = 0;
@@ -1118,7 +1120,8 @@ static bool backend_ready(struct flood *fl)
  * Domain 1 kicks 100000 times for one op and domain 2 kicks once: one
  * round of the loop answers each once; the kicks are gone after it (the
  * loop has nothing to do); an op posted without a kick waits for one (the
- * backend does not poll the flag), and is answered at the next kick.
+ * backend does not poll the flag: polling is off, and with it on only
+ * right after an answer), and is answered at the next kick.
  */
 static void test_xsa332_event_flood(void **state)
 {
@@ -1157,6 +1160,58 @@ static void test_xsa332_event_flood(void **state)
 	assert_int_equal(pvpci_backend_dispatch(fl.b), 0);
 	assert_int_equal(fl.served[0], 2);
 	assert_int_equal(sh1->op.err, 0);
+	flood_stop(&fl);
+}
+
+/* Domain 1's frontend, posting a read again whenever the last is
+ * answered, without a kick, until told to stop. */
+struct reposter {
+	struct flood *fl;
+	atomic_bool stop;
+};
+
+static void *repost(void *arg)
+{
+	struct reposter *r = arg;
+	struct pvpci_sharedinfo *sh = pvpci_front_chan(r->fl->fe[0])->sh;
+
+	while (!atomic_load(&r->stop))
+		if (!(__atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE) & PVPCI_XEN_PCIF_active))
+			post_read(r->fl, 0);
+	return NULL;
+}
+
+/*
+ * With polling (the backend watches a page a while after each answer): a
+ * frontend that posts its next op the moment the last is answered gets
+ * at most PVPCI_BACKEND_POLL_OPS ops a turn, and the other domain's op,
+ * kicked at the same time, is answered in the same round of the loop.
+ * Without the limit the round never ends (the test's time limit fails).
+ */
+static void test_xsa332_poll_flood(void **state)
+{
+	struct flood fl = { .connected = 0, .poll_us = 1000000 };
+	struct reposter r = { .fl = &fl };
+	struct pvpci_sharedinfo *sh2;
+	pthread_t thr;
+
+	(void)state;
+	flood_start(&fl);
+	for (int k = 0; k < 100 && backend_ready(&fl); k++)
+		assert_int_equal(pvpci_backend_dispatch(fl.b), 0);
+	post_read(&fl, 0);
+	assert_int_equal(pvpci_chan_notify(pvpci_front_chan(fl.fe[0])), 0);
+	sh2 = post_read(&fl, 1);
+	assert_int_equal(pvpci_chan_notify(pvpci_front_chan(fl.fe[1])), 0);
+	atomic_init(&r.stop, false);
+	assert_int_equal(pthread_create(&thr, NULL, repost, &r), 0);
+	assert_int_equal(pvpci_backend_dispatch(fl.b), 0);
+	atomic_store(&r.stop, true);
+	assert_int_equal(pthread_join(thr, NULL), 0);
+	assert_int_equal(fl.served[1], 1);
+	assert_int_equal(sh2->op.value, 0x10421af4);	/* virtio-blk */
+	assert_true(fl.served[0] >= 1);
+	assert_true(fl.served[0] <= PVPCI_BACKEND_POLL_OPS);
 	flood_stop(&fl);
 }
 
@@ -1580,6 +1635,7 @@ int main(void)
 		cmocka_unit_test(test_xsa164_msix_entries_within_table),
 		cmocka_unit_test(test_xsa237_ops_on_unexported_devices),
 		cmocka_unit_test(test_xsa332_event_flood),
+		cmocka_unit_test(test_xsa332_poll_flood),
 		cmocka_unit_test(test_xsa337_msix_table_location_not_reread),
 		cmocka_unit_test(test_bad_sizes_and_offsets),
 		cmocka_unit_test(test_bar_and_rom_writes_every_width),
