@@ -11,6 +11,10 @@
  *   - the calls that reach the kernel per conf_read on each side, counted
  *     exactly (the library's read, write, fcntl, poll... are wrapped at
  *     link time: see meson.build), so they do not drift with the load;
+ * then split (the backend and the floor's server on CPU 1, the frontend
+ * on CPU 0, as dom0 beside a guest's vCPU) the same round trips with the
+ * backend's polling after an answer off and at pvpcid's default (the
+ * calls per op too: a polled op is taken without a kick);
  * and, pinned, the aggregate conf_read rate of 1, 8 and 64 frontends
  * (each its own process and domain, with its own function) hammering for
  * a fixed time after a start barrier, with the per-frontend spread;
@@ -51,7 +55,7 @@
 
 #define MAX_FRONTS	64
 #define CHILD_LIMIT_S	30	/* alarm() of every child */
-#define PARENT_LIMIT_S	80	/* and of the whole run */
+#define PARENT_LIMIT_S	120	/* and of the whole run */
 #define READ_LIMIT_MS	20000	/* the parent's wait for any one record */
 #define TPUT_NS		1000000000L	/* each throughput run */
 #define REG		0x00	/* Vendor and Device ID: 4 bytes, read-only */
@@ -179,6 +183,10 @@ static struct stats stats_of(long *v, size_t n, unsigned long cross)
 /* ---- processes ---- */
 
 static pid_t parent_pid;
+/* Pinned, the backend's CPU and the floor server's (1: a guest's vCPU
+ * beside dom0's), and the backend's polling after an answer. */
+static int backend_on;
+static unsigned backend_poll_us;
 /* Where the backend serves, for telling same-CPU round trips from
  * cross-CPU ones when unpinned (a page all processes share). */
 static int *backend_cpu;
@@ -254,6 +262,7 @@ static void __attribute__((noreturn)) backend_main(const struct setup *s, unsign
 	struct pvpci_backend_cfg cfg = {
 		.mode = PVPCI_TOPO_VPCI,
 		.dev = { .state_dir = s->statedir, .reset = PVPCI_SR_RESET_IF_AVAILABLE },
+		.poll_us = backend_poll_us,
 	};
 	struct pvpci_bdf host[MAX_FRONTS];
 	struct pvpci_backend *b = NULL;
@@ -561,7 +570,7 @@ static int phase_start(struct phase *p, const struct setup *s, bool pinned, unsi
 	memset(p, 0, sizeof(*p));
 	if (pipe2(p->rec, O_CLOEXEC) < 0 || pipe2(p->go, O_CLOEXEC) < 0)
 		return phase_fail(p, "pipe", NULL);
-	p->backend = child(pinned);
+	p->backend = child_on(pinned ? backend_on : -1);
 	if (p->backend < 0)
 		return phase_fail(p, "fork", NULL);
 	if (!p->backend) {
@@ -635,7 +644,7 @@ static int latency(const struct setup *s, const struct run *run)
 		return -1;
 	if (floor_new(&fl) < 0)
 		return phase_fail(&p, "the floor's page and eventfds", NULL);
-	pid = child(run->pinned);
+	pid = child_on(run->pinned ? backend_on : -1);
 	if (pid == 0) {
 		close_parent_ends(&p);
 		floor_server(&fl);
@@ -1025,6 +1034,22 @@ int main(int argc, char **argv)
 	       "  notes/benchmarking.md)\n");
 	if (!rc && latency(&s, &unpinned) < 0)
 		rc = 1;
+	if (!rc && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		/* Where polling pays: the backend (and the floor's server) on
+		 * CPU 1, the frontend on CPU 0, as dom0 beside a guest's vCPU.
+		 * On one CPU polling only delays the frontend it waits for. */
+		printf("split: the backend and the floor's server on CPU 1, the frontend on CPU 0\n");
+		backend_on = 1;
+		printf(" polling off (the library's default):\n");
+		if (latency(&s, &pinned) < 0)
+			rc = 1;
+		backend_poll_us = PVPCI_BACKEND_POLL_US;
+		printf(" polling %u us after each answer (pvpcid's default):\n", backend_poll_us);
+		if (!rc && latency(&s, &pinned) < 0)
+			rc = 1;
+		backend_on = 0;
+		backend_poll_us = 0;
+	}
 	if (!rc) {
 		struct mb_counter *cnt = mb_counter_new();
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
