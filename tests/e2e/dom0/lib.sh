@@ -186,9 +186,8 @@ on() {
 # ---- config space ----
 # The bytes of a config file as one hex byte per line: what the
 # comparisons diff.  A result short of the file's size is made again, at
-# most twice, and said: dom0's busybox tools die of SIGSEGV now and then
-# under TCG (about once a run, never in a loop of 800 alone; cause
-# unknown).
+# most twice, and said: a tool that dies (as dom0's did on TCG's XSAVE,
+# e2e.sh) must not pass for a difference.
 cfg_bytes() {
 	_sz=$(wc -c <"$1")
 	for _try in 1 2 3; do

@@ -169,14 +169,15 @@ real_bytes() {
 	cfg_bytes $out/real.tmp
 }
 pmcsr_of() {	# the PM capability's offset + 4 in a config file
-	_o=$(od -An -tu1 -j 52 -N1 "$1" | tr -d ' ')
-	_n=0
-	while [ "${_o:-0}" -ne 0 ] && [ $((_n += 1)) -lt 48 ]; do
-		_id=$(od -An -tu1 -j "$_o" -N1 "$1" | tr -d ' ')
-		[ "$_id" = 1 ] && { echo $((_o + 4)); return 0; }
-		_o=$(od -An -tu1 -j $((_o + 1)) -N1 "$1" | tr -d ' ')
-	done
-	return 1
+	cfg_bytes "$1" | awk '
+	function h(x) { return (index(hx, substr(x, 1, 1)) - 1) * 16 + index(hx, substr(x, 2, 1)) - 1 }
+	BEGIN { hx = "0123456789abcdef" }
+	{ b[NR - 1] = h($1) }
+	END {
+		for (o = b[52]; o >= 64 && o < 256 && n++ < 48; o = b[o + 1])
+			if (b[o] == 1) { print o + 4; exit }
+		exit 1
+	}'
 }
 cmd_trace() { info "$1: Command of e1000e $(real_word $E1 4), nvme $(real_word $NV 4)"; }
 real_word() {	# BDF OFFSET: the real function's 16-bit register, as dom0 reads it
