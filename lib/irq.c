@@ -121,7 +121,27 @@ static void local_release(void *ctx, const struct pvpci_irq_req *req, const uint
 	}
 }
 
+static int local_adopt(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs)
+{
+	struct pvpci_irq_local *a = ctx;
+
+	for (unsigned i = 0; i < req->n; i++) {
+		if (irqs[i] < a->base || irqs[i] - a->base >= a->count)
+			return -ERANGE;
+		if (used(a, irqs[i] - a->base))
+			return -EEXIST;
+		for (unsigned k = 0; k < i; k++)
+			if (irqs[k] == irqs[i])
+				return -EEXIST;
+	}
+	for (unsigned i = 0; i < req->n; i++)
+		mark(a, irqs[i] - a->base, true);
+	a->in_use += req->n;
+	return 0;
+}
+
 const struct pvpci_irq_ops pvpci_irq_local_ops = {
 	.alloc = local_alloc,
 	.release = local_release,
+	.adopt = local_adopt,
 };

@@ -78,6 +78,14 @@ void pvpci_irq_xen_free(struct pvpci_irq_xen *a)
 	free(a);
 }
 
+void pvpci_irq_xen_abandon(struct pvpci_irq_xen *a)
+{
+	if (!a)
+		return;
+	free(a->pirqs);
+	free(a);
+}
+
 static int xen_alloc(void *ctx, const struct pvpci_irq_req *req, uint32_t *ret)
 {
 	struct pvpci_irq_xen *a = ctx;
@@ -121,7 +129,32 @@ static void xen_release(void *ctx, const struct pvpci_irq_req *req, const uint32
 		unmap(a, irqs[i]);
 }
 
+/* The pirqs an earlier pvpcid mapped for this domain: Xen keeps a
+ * domain's pirqs until they are unmapped or the domain dies, whatever
+ * becomes of the process that asked; they are ours to unmap from now on. */
+static int xen_adopt(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs)
+{
+	struct pvpci_irq_xen *a = ctx;
+
+	if (req->n > a->max - a->n)
+		return -ENOSPC;
+	for (unsigned i = 0; i < req->n; i++) {
+		if (irqs[i] > INT32_MAX)
+			return -ERANGE;
+		for (unsigned k = 0; k < a->n; k++)
+			if (a->pirqs[k] == irqs[i])
+				return -EEXIST;
+		for (unsigned k = 0; k < i; k++)
+			if (irqs[k] == irqs[i])
+				return -EEXIST;
+	}
+	for (unsigned i = 0; i < req->n; i++)
+		a->pirqs[a->n++] = irqs[i];
+	return 0;
+}
+
 const struct pvpci_irq_ops pvpci_irq_xen_ops = {
 	.alloc = xen_alloc,
 	.release = xen_release,
+	.adopt = xen_adopt,
 };

@@ -126,6 +126,22 @@ void pvpci_pciif_free(struct pvpci_pciif *p)
 	free(p);
 }
 
+void pvpci_pciif_abandon(struct pvpci_pciif *p)
+{
+	void *dev;
+
+	if (!p)
+		return;
+	while (pvpci_topo_get(p->topo, 0, NULL, NULL, &dev) == 0) {
+		struct fn *f = dev;
+
+		pvpci_topo_remove(p->topo, &f->host);
+		free(f);
+	}
+	pvpci_topo_free(p->topo);
+	free(p);
+}
+
 const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p)
 {
 	return p->topo;
@@ -179,6 +195,63 @@ static void irqs_put(struct pvpci_pciif *p, const struct fn *f, struct intr *in,
 
 	if (p->cfg.irq && n)
 		p->cfg.irq->release(p->cfg.irq_ctx, &req, in->irqs);
+}
+
+static struct fn *fn_of(const struct pvpci_pciif *p, const struct pvpci_bdf *host)
+{
+	struct pvpci_bdf h;
+	void *dev;
+
+	for (size_t i = 0; pvpci_topo_get(p->topo, i, &h, NULL, &dev) == 0; i++)
+		if (!pvpci_bdf_cmp(&h, host))
+			return dev;
+	return NULL;
+}
+
+int pvpci_pciif_intr_get(const struct pvpci_pciif *p, const struct pvpci_bdf *host,
+			 struct pvpci_pciif_intr *ret)
+{
+	const struct fn *f = fn_of(p, host);
+	const struct intr *in;
+
+	if (!f)
+		return -ENOENT;
+	in = f->msix.on ? &f->msix : &f->msi;
+	memset(ret, 0, sizeof(*ret));
+	ret->msi = f->msi.on;
+	ret->msix = f->msix.on;
+	ret->n = in->on ? in->n : 0;
+	memcpy(ret->irqs, in->irqs, ret->n * sizeof(*ret->irqs));
+	return 0;
+}
+
+int pvpci_pciif_intr_adopt(struct pvpci_pciif *p, const struct pvpci_bdf *host,
+			   const struct pvpci_pciif_intr *in)
+{
+	struct fn *f = fn_of(p, host);
+	struct pvpci_irq_req req;
+	struct intr *to;
+	int err;
+
+	if (!f)
+		return -ENOENT;
+	if (!in->msi && !in->msix)
+		return 0;
+	if ((in->msi && in->msix) || !in->n || in->n > PVPCI_SH_INFO_MAX_VEC || (in->msi && in->n > 32))
+		return -EINVAL;
+	if (f->msi.on || f->msix.on)
+		return -EBUSY;
+	if (!p->cfg.irq || !p->cfg.irq->adopt)
+		return -EOPNOTSUPP;
+	to = in->msix ? &f->msix : &f->msi;
+	req = (struct pvpci_irq_req){ .host = &f->host, .msix = in->msix, .n = in->n };
+	err = p->cfg.irq->adopt(p->cfg.irq_ctx, &req, in->irqs);
+	if (err < 0)
+		return err;
+	memcpy(to->irqs, in->irqs, in->n * sizeof(*in->irqs));
+	to->n = in->n;
+	to->on = true;
+	return 0;
 }
 
 /* Turn off in hardware what an op turned on, and give its numbers back. */

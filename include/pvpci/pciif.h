@@ -123,6 +123,13 @@ struct pvpci_irq_req {
 struct pvpci_irq_ops {
 	int (*alloc)(void *ctx, const struct pvpci_irq_req *req, uint32_t *ret);
 	void (*release)(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs);
+	/* Take irqs[0..req->n) as handed out already, by an earlier run
+	 * whose guest still has them (on Xen the pirqs stay mapped when the
+	 * process that mapped them dies): nothing is mapped, and release
+	 * gives them back as its own.  -EEXIST when one is out already,
+	 * -ERANGE (local) when one is not a number of the allocator, -ENOSPC
+	 * beyond its limit; nothing taken on failure. */
+	int (*adopt)(void *ctx, const struct pvpci_irq_req *req, const uint32_t *irqs);
 };
 
 /* The local allocator: numbers base .. base + count - 1, lowest free first. */
@@ -148,6 +155,9 @@ PVPCI_API int pvpci_irq_xen_new(struct pvpci_hv *hv, unsigned domid, unsigned ma
 				struct pvpci_irq_xen **ret);
 PVPCI_API void pvpci_irq_xen_free(struct pvpci_irq_xen *a);	/* NULL is fine */
 PVPCI_API unsigned pvpci_irq_xen_in_use(const struct pvpci_irq_xen *a);
+/* Free a and leave its pirqs mapped: what the death of the process leaves
+ * in Xen (pvpci_backend_abandon).  NULL is fine. */
+PVPCI_API void pvpci_irq_xen_abandon(struct pvpci_irq_xen *a);
 
 /*
  * The functions exported to one frontend and the ops on them.  Owns the
@@ -177,6 +187,9 @@ struct pvpci_pciif_cfg {
 PVPCI_API int pvpci_pciif_new(const struct pvpci_pciif_cfg *cfg, struct pvpci_pciif **ret);
 /* Unexports everything (as pvpci_pciif_unexport) and frees p.  NULL is fine. */
 PVPCI_API void pvpci_pciif_free(struct pvpci_pciif *p);
+/* Free p without touching the functions or giving interrupts back: what
+ * a crash leaves (pvpci_backend_abandon).  NULL is fine. */
+PVPCI_API void pvpci_pciif_abandon(struct pvpci_pciif *p);
 PVPCI_API const struct pvpci_topo *pvpci_pciif_topo(const struct pvpci_pciif *p);
 
 /*
@@ -192,6 +205,31 @@ PVPCI_API int pvpci_pciif_export(struct pvpci_pciif *p, const struct pvpci_bdf *
  * exported. */
 PVPCI_API int pvpci_pciif_unexport(struct pvpci_pciif *p, const struct pvpci_bdf *host);
 
+/*
+ * The message interrupts the ops gave host's guest: MSI or MSI-X on (at
+ * most one of them) and the numbers handed out, in the order the guest
+ * got them.  What a backend keeps so that a run after it can take them
+ * over (pvpci_pciif_intr_adopt) under a guest that still uses them.
+ */
+struct pvpci_pciif_intr {
+	bool msi, msix;
+	unsigned n;
+	uint32_t irqs[PVPCI_SH_INFO_MAX_VEC];
+};
+/* -ENOENT when host is not exported. */
+PVPCI_API int pvpci_pciif_intr_get(const struct pvpci_pciif *p, const struct pvpci_bdf *host,
+				   struct pvpci_pciif_intr *ret);
+/*
+ * Take in as what the ops gave host's guest: the allocator adopts the
+ * numbers (irq_ops.adopt), the hardware is not touched (the capability
+ * is on there already), and a later disable, unexport or free gives them
+ * back as any.  Nothing on, or host's ops have interrupts out already:
+ * nothing to do (0 / -EBUSY).  -ENOENT (not exported), -EINVAL (both on,
+ * n 0 or over 128, MSI with more than 32), -EOPNOTSUPP (no allocator
+ * that adopts), or the allocator's error; nothing taken on failure.
+ */
+PVPCI_API int pvpci_pciif_intr_adopt(struct pvpci_pciif *p, const struct pvpci_bdf *host,
+				     const struct pvpci_pciif_intr *in);
 /*
  * One op, already copied out of the shared page: look the device up by
  * (domain, bus, devfn), act, and fill op->err (PVPCI_ERR_*, or for

@@ -156,6 +156,33 @@ static void test_release_foreign(void **state)
 	pvpci_irq_local_free(a);
 }
 
+/* Numbers an earlier run handed out, taken over: out from then on (not
+ * given again), given back as any; one out already, twice in a request
+ * or not the allocator's refused with nothing taken. */
+static void test_adopt(void **state)
+{
+	struct pvpci_irq_local *a = new_alloc(100, 4);
+	struct pvpci_irq_req req = { .host = &host, .n = 2 };
+	uint32_t theirs[2] = { 101, 103 }, v[2];
+
+	(void)state;
+	assert_int_equal(pvpci_irq_local_ops.adopt(a, &req, theirs), 0);
+	assert_int_equal(pvpci_irq_local_in_use(a), 2);
+	assert_int_equal(pvpci_irq_local_ops.adopt(a, &req, (uint32_t[]){ 100, 101 }), -EEXIST);
+	assert_int_equal(pvpci_irq_local_ops.adopt(a, &req, (uint32_t[]){ 100, 100 }), -EEXIST);
+	assert_int_equal(pvpci_irq_local_ops.adopt(a, &req, (uint32_t[]){ 100, 104 }), -ERANGE);
+	assert_int_equal(pvpci_irq_local_ops.adopt(a, &req, (uint32_t[]){ 99, 100 }), -ERANGE);
+	assert_int_equal(pvpci_irq_local_in_use(a), 2);
+	assert_int_equal(get(a, 2, false, v), 0);
+	assert_int_equal(v[0], 100);
+	assert_int_equal(v[1], 102);
+	put(a, theirs, 2);
+	assert_int_equal(pvpci_irq_local_in_use(a), 2);
+	assert_int_equal(get(a, 2, true, v), -ENOSPC);	/* 101 and 103: no run of two */
+	put(a, v, 0);
+	pvpci_irq_local_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_shortage_all_or_nothing),
 		cmocka_unit_test(test_release_foreign),
+		cmocka_unit_test(test_adopt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

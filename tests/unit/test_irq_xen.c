@@ -265,6 +265,51 @@ static void test_alone(void **state)
 	pvpci_irq_xen_free(NULL);
 }
 
+/* Pirqs an earlier run mapped, taken over: nothing mapped for them, each
+ * unmapped at its release or at free, only once; a number out already,
+ * twice in one request or beyond the limit refused with nothing taken;
+ * abandon leaves every one mapped, as a process's death does. */
+static void test_adopt(void **state)
+{
+	static const struct pvpci_bdf host = { 0, 3, 0, 0 };
+	struct pvpci_irq_req req = { .host = &host, .msix = true, .n = 2 };
+	uint32_t theirs[2] = { 70, 71 }, dup[2] = { 72, 72 }, again[1] = { 71 }, got[1];
+	struct fake_hv h;
+	struct pvpci_irq_xen *a;
+
+	(void)state;
+	fake_hv_init(&h);
+	assert_int_equal(pvpci_irq_xen_new(&h.hv, DOMID, 4, &a), 0);
+	assert_int_equal(pvpci_irq_xen_ops.adopt(a, &req, theirs), 0);
+	assert_string_equal(h.calls, "");
+	assert_int_equal(pvpci_irq_xen_in_use(a), 2);
+	assert_int_equal(pvpci_irq_xen_ops.adopt(a, &req, dup), -EEXIST);
+	req.n = 1;
+	assert_int_equal(pvpci_irq_xen_ops.adopt(a, &req, again), -EEXIST);
+	req.n = 3;
+	assert_int_equal(pvpci_irq_xen_ops.adopt(a, &req, (uint32_t[]){ 80, 81, 82 }), -ENOSPC);
+	assert_int_equal(pvpci_irq_xen_in_use(a), 2);
+	/* The one left is mapped as usual. */
+	req = (struct pvpci_irq_req){ .host = &host, .n = 1 };
+	assert_int_equal(pvpci_irq_xen_ops.alloc(a, &req, got), 0);
+	req = (struct pvpci_irq_req){ .host = &host, .msix = true, .n = 2 };
+	h.calls[0] = 0;
+	h.mapped += 2;	/* the earlier run's, as Xen counts them */
+	pvpci_irq_xen_ops.release(a, &req, theirs);
+	pvpci_irq_xen_ops.release(a, &req, theirs);
+	assert_string_equal(h.calls, "unmap(7,71) unmap(7,70) ");
+	pvpci_irq_xen_free(a);
+	assert_int_equal(h.mapped, 0);
+	/* Abandoned: nothing unmapped. */
+	assert_int_equal(pvpci_irq_xen_new(&h.hv, DOMID, 3, &a), 0);
+	assert_int_equal(pvpci_irq_xen_ops.alloc(a, &(struct pvpci_irq_req){ .host = &host, .n = 1 }, got), 0);
+	h.calls[0] = 0;
+	pvpci_irq_xen_abandon(a);
+	pvpci_irq_xen_abandon(NULL);
+	assert_string_equal(h.calls, "");
+	assert_int_equal(h.mapped, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_released_on_detach),
 		cmocka_unit_test(test_released_on_guest_end),
 		cmocka_unit_test(test_alone),
+		cmocka_unit_test(test_adopt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
