@@ -173,6 +173,41 @@ const struct pvpci_reg *pvpci_cs_reg_by_index(const struct pvpci_cs *cs, size_t 
 	return i < cs->nregs ? &cs->regs[i] : NULL;
 }
 
+void pvpci_cs_virt_get(const struct pvpci_cs *cs, struct pvpci_cs_virt *ret)
+{
+	ret->n = 0;
+	for (size_t i = 0; i < cs->nregs && ret->n < PVPCI_CS_VIRT_MAX; i++)
+		if (cs->regs[i].emu_mask)
+			ret->regs[ret->n++] = (struct pvpci_cs_virt_reg){ cs->regs[i].offset,
+									  cs->regs[i].val & cs->regs[i].emu_mask };
+	ret->sizing = 0;
+	for (unsigned i = 0; i <= PVPCI_ROM_BAR; i++)
+		ret->sizing |= (uint8_t)(cs->bar_sizing[i] << i);
+	ret->rom_enable = cs->rom_enable;
+}
+
+int pvpci_cs_virt_set(struct pvpci_cs *cs, const struct pvpci_cs_virt *v)
+{
+	if (v->n > PVPCI_CS_VIRT_MAX || v->sizing >> (PVPCI_ROM_BAR + 1))
+		return -EINVAL;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct pvpci_reg *r = pvpci_cs_reg_at(cs, v->regs[i].off);
+
+		if (!r || r->offset != v->regs[i].off || !r->emu_mask || (v->regs[i].val & ~r->emu_mask))
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		struct pvpci_reg *r = pvpci_cs_reg_at(cs, v->regs[i].off);
+
+		r->val = (r->val & ~r->emu_mask) | v->regs[i].val;
+	}
+	for (unsigned i = 0; i <= PVPCI_ROM_BAR; i++)
+		cs->bar_sizing[i] = !(cs->bars[i].flags & PVPCI_BAR_UNUSED) && (v->sizing >> i & 1);
+	if (!(cs->bars[PVPCI_ROM_BAR].flags & PVPCI_BAR_UNUSED))
+		cs->rom_enable = v->rom_enable;
+	return 0;
+}
+
 const char *pvpci_reg_policy(const struct pvpci_reg *r)
 {
 	uint32_t full = size_mask(r->size);

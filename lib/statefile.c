@@ -18,6 +18,7 @@
 
 #include "pvpci/statefile.h"
 #include "errmsg.h"
+#include "fileio.h"
 
 const char *pvpci_statefile_dir(const char *dir)
 {
@@ -68,22 +69,12 @@ static int sync_dir(const char *dir)
 	return r;
 }
 
-int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
-			 size_t errlen)
+int pvpci_file_replace(const char *path, const char *text, size_t n, bool durable, char *errbuf,
+		       size_t errlen)
 {
-	char text[PVPCI_SR_TEXT_MAX], path[PATH_MAX], tmp[PATH_MAX + 32];
-	int fd = -1, n, r;
+	char tmp[PATH_MAX + 32];
+	int fd = -1, r;
 
-	dir = pvpci_statefile_dir(dir);
-	n = pvpci_sr_format(st, text, sizeof(text));
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return pvpci_errf(errbuf, errlen, -EINVAL, "the state to save is not a valid one");
-	r = pvpci_statefile_path(dir, &st->bdf, path, sizeof(path));
-	if (r < 0)
-		return pvpci_errf(errbuf, errlen, r, "state directory path '%s' is too long", dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return pvpci_errf(errbuf, errlen, -errno, "cannot create state directory %s: %s", dir,
-			   strerror(errno));
 	/* Same directory, so the rename cannot cross file systems; the pid
 	 * keeps two savers apart, O_EXCL refuses a planted file or link. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -97,8 +88,8 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
 	}
 	if (fd < 0)
 		return pvpci_errf(errbuf, errlen, -errno, "cannot create %s: %s", tmp, strerror(errno));
-	r = write_all(fd, text, (size_t)n);
-	if (r >= 0 && fsync(fd) < 0)
+	r = write_all(fd, text, n);
+	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r >= 0)
 		r = -errno;
@@ -111,6 +102,56 @@ int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char 
 		unlink(tmp);
 		return pvpci_errf(errbuf, errlen, r, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
 	}
+	return 0;
+}
+
+int pvpci_file_read(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	/* One byte more than the limit tells a file over it from one at it. */
+	char *buf = malloc(max + 1);
+	size_t len = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len <= max) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int pvpci_statefile_save(const char *dir, const struct pvpci_sr_state *st, char *errbuf,
+			 size_t errlen)
+{
+	char text[PVPCI_SR_TEXT_MAX], path[PATH_MAX];
+	int n, r;
+
+	dir = pvpci_statefile_dir(dir);
+	n = pvpci_sr_format(st, text, sizeof(text));
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return pvpci_errf(errbuf, errlen, -EINVAL, "the state to save is not a valid one");
+	r = pvpci_statefile_path(dir, &st->bdf, path, sizeof(path));
+	if (r < 0)
+		return pvpci_errf(errbuf, errlen, r, "state directory path '%s' is too long", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return pvpci_errf(errbuf, errlen, -errno, "cannot create state directory %s: %s", dir,
+			   strerror(errno));
+	r = pvpci_file_replace(path, text, (size_t)n, true, errbuf, errlen);
+	if (r < 0)
+		return r;
 	r = sync_dir(dir);
 	if (r < 0)
 		return pvpci_errf(errbuf, errlen, r, "cannot sync state directory %s: %s", dir, strerror(-r));
@@ -151,30 +192,10 @@ int pvpci_statefile_load(const char *dir, const struct pvpci_bdf *bdf, struct pv
 				   pvpci_bdf_format(bdf, sbdf), dir);
 		return pvpci_errf(errbuf, errlen, r, "cannot open %s: %s", path, strerror(-r));
 	}
-	/* One byte more than the limit tells a file over it from one at it. */
-	buf = malloc(PVPCI_STATEFILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len <= PVPCI_STATEFILE_MAX) {
-		ssize_t n = read(fd, buf + len, PVPCI_STATEFILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = pvpci_file_read(fd, PVPCI_STATEFILE_MAX, &buf, &len);
 	close(fd);
-	if (r < 0) {
-		free(buf);
+	if (r < 0)
 		return pvpci_errf(errbuf, errlen, r, "cannot read %s: %s", path, strerror(-r));
-	}
 	if (len > PVPCI_STATEFILE_MAX) {
 		free(buf);
 		return set_aside(path, "larger than any saved state", errbuf, errlen);
@@ -217,6 +238,7 @@ int pvpci_statefile_remove(const char *dir, const struct pvpci_bdf *bdf, char *e
 
 #define SUFFIX ".state"
 #define TMP_INFIX ".state.tmp."
+#define GUEST_TMP_INFIX ".guest.tmp."	/* guestview.c's, through pvpci_file_replace */
 
 int pvpci_statefile_list(const char *dir, struct pvpci_bdf *ret, size_t max, size_t *ret_n,
 			 char *errbuf, size_t errlen)
@@ -277,6 +299,9 @@ int pvpci_statefile_sweep(const char *dir, char *errbuf, size_t errlen)
 		const char *tmp = strstr(de->d_name, TMP_INFIX);
 		char *end;
 		long pid;
+
+		if (!tmp)
+			tmp = strstr(de->d_name, GUEST_TMP_INFIX);
 
 		if (!tmp)
 			continue;

@@ -154,6 +154,30 @@ PVPCI_API size_t pvpci_cs_nregs(const struct pvpci_cs *cs);
 PVPCI_API const struct pvpci_reg *pvpci_cs_reg_by_index(const struct pvpci_cs *cs, size_t i);
 PVPCI_API const char *pvpci_reg_policy(const struct pvpci_reg *r);
 
+/*
+ * What the guest has been shown beyond what the device holds: each
+ * emulated register's virtual value (as the guest's writes left it), the
+ * BARs it is sizing and the ROM's enable bit.  A backend keeps it so that
+ * a guest that still has the function after the backend's restart reads
+ * what it read before: set on a fresh engine built over the device as
+ * it is now (whatever reached the hardware is there already).
+ */
+#define PVPCI_CS_VIRT_MAX	512
+struct pvpci_cs_virt {
+	size_t n;
+	struct pvpci_cs_virt_reg {
+		uint16_t off;
+		uint32_t val;
+	} regs[PVPCI_CS_VIRT_MAX];
+	uint8_t sizing;		/* bit i: BAR i (6: the ROM) reads its size */
+	bool rom_enable;
+};
+PVPCI_API void pvpci_cs_virt_get(const struct pvpci_cs *cs, struct pvpci_cs_virt *ret);
+/* -EINVAL, with nothing changed, when an offset is not the start of an
+ * emulated register of cs or a value has bits outside its emulated mask
+ * (not this function's view, or another layout). */
+PVPCI_API int pvpci_cs_virt_set(struct pvpci_cs *cs, const struct pvpci_cs_virt *v);
+
 /* Capabilities found on the host function, in chain order. */
 struct pvpci_cap {
 	uint16_t offset;
