@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "errmsg.h"
+#include "guestview.h"
 #include "pvpci/backend.h"
 #include "pvpci/pciif.h"
 #include "pvpci/record.h"
@@ -54,6 +55,10 @@ struct bdev {
 	struct pvpci_device *d;
 	struct pvpci_bdf host, guest;
 	bool permissive;
+	/* What its guest has been shown, as last kept in its .guest file
+	 * (a fresh engine's view when none is written); NULL: out of memory,
+	 * nothing kept. */
+	struct pvpci_guestview *view;
 };
 
 /* One AER sequence in flight (pciback's common_process, step by step). */
@@ -76,6 +81,7 @@ struct dom {
 	struct bdev *devs;
 	size_t ndevs, cap;
 	struct pvpci_chan *chan;
+	bool kept;		/* functions taken over from an earlier run, no frontend since */
 	struct ev ev_evt, ev_ctl;
 	struct aer_run aer;
 	struct dom *next;
@@ -173,7 +179,7 @@ static struct dom *dom_find(const struct pvpci_backend *b, unsigned domid)
 	return NULL;
 }
 
-static void dom_free(struct pvpci_backend *b, struct dom *d);
+static void dom_free(struct pvpci_backend *b, struct dom *d, bool crash);
 
 /* A domain with no function and no frontend holds nothing worth keeping;
  * it goes, so that domains that came and went do not count against the
@@ -187,7 +193,7 @@ static void doms_prune(struct pvpci_backend *b)
 			continue;
 		}
 		*pp = d->next;
-		dom_free(b, d);
+		dom_free(b, d, false);
 	}
 }
 
@@ -315,6 +321,91 @@ static int check_intx(struct pvpci_backend *b, const struct pvpci_bdf *host, boo
 			  "pvpcid --allow-shared-intx", bdf, in.irq, list);
 }
 
+/* ---- what each guest has been shown, kept for a restart ---- */
+
+static void view_now(struct dom *d, const struct bdev *x, struct pvpci_guestview *v)
+{
+	v->bdf = x->host;
+	pvpci_cs_virt_get(pvpci_device_cs(x->d), &v->virt);
+	if (pvpci_pciif_intr_get(d->pif, &x->host, &v->intr) < 0)
+		memset(&v->intr, 0, sizeof(v->intr));
+}
+
+static bool view_same(const struct pvpci_guestview *a, const struct pvpci_guestview *b)
+{
+	if (a->virt.n != b->virt.n || a->virt.sizing != b->virt.sizing ||
+	    a->virt.rom_enable != b->virt.rom_enable || a->intr.msi != b->intr.msi ||
+	    a->intr.msix != b->intr.msix || a->intr.n != b->intr.n ||
+	    memcmp(a->intr.irqs, b->intr.irqs, a->intr.n * sizeof(a->intr.irqs[0])))
+		return false;
+	for (size_t i = 0; i < a->virt.n; i++)
+		if (a->virt.regs[i].off != b->virt.regs[i].off || a->virt.regs[i].val != b->virt.regs[i].val)
+			return false;
+	return true;
+}
+
+/* x's guest starts from a fresh engine: nothing to keep (a file an
+ * earlier guest left goes). */
+static void view_fresh(struct pvpci_backend *b, struct dom *d, struct bdev *x)
+{
+	pvpci_guestview_remove(b->cfg.dev.state_dir, &x->host);
+	if (x->view)
+		view_now(d, x, x->view);
+}
+
+/* After an op that may have changed what d's guests see: each view that
+ * changed is kept.  A view that cannot be written is said; the guest is
+ * served all the same (only a restart would lose it). */
+static void views_update(struct pvpci_backend *b, struct dom *d)
+{
+	struct pvpci_guestview *v = malloc(sizeof(*v));
+	char err[256], bdf[PVPCI_BDF_STRLEN];
+
+	for (size_t i = 0; v && i < d->ndevs; i++) {
+		struct bdev *x = &d->devs[i];
+
+		if (!x->view)
+			continue;
+		view_now(d, x, v);
+		if (view_same(v, x->view))
+			continue;
+		if (pvpci_guestview_save(b->cfg.dev.state_dir, v, err, sizeof(err)) < 0)
+			blog_limited(b, &d->rl, 4, "%s: cannot keep what its guest sees: %s",
+				     pvpci_bdf_format(&x->host, bdf), err);
+		*x->view = *v;
+	}
+	free(v);
+}
+
+/*
+ * x was taken over (PVPCI_EXPORT_KEEP): what the earlier run kept of its
+ * guest's view, on the engine built over the device, and its interrupts.
+ * Without a file (the guest had changed nothing, or a kill came between
+ * the change and the file) the device's own values stand.
+ */
+static void view_restore(struct pvpci_backend *b, struct dom *d, struct bdev *x)
+{
+	char err[256], bdf[PVPCI_BDF_STRLEN];
+	int r = x->view ? pvpci_guestview_load(b->cfg.dev.state_dir, &x->host, x->view, err, sizeof(err))
+			: -ENOMEM;
+
+	pvpci_bdf_format(&x->host, bdf);
+	if (r == 0 && pvpci_cs_virt_set(pvpci_device_cs(x->d), &x->view->virt) < 0) {
+		snprintf(err, sizeof(err), "its registers are not this function's");
+		r = -EBADMSG;
+	}
+	if (r == 0 && (r = pvpci_pciif_intr_adopt(d->pif, &x->host, &x->view->intr)) < 0)
+		snprintf(err, sizeof(err), "its %s interrupts could not be taken over: %s",
+			 x->view->intr.msix ? "MSI-X" : "MSI", strerror(-r));
+	if (r == 0 && (x->view->intr.msi || x->view->intr.msix))
+		blog(b, 6, "%s: domain %u's %s interrupts taken over (%u)", bdf, d->domid,
+		     x->view->intr.msix ? "MSI-X" : "MSI", x->view->intr.n);
+	if (r < 0 && r != -ENOENT)
+		blog(b, 4, "%s: what the earlier run kept of its guest's view is not used: %s", bdf, err);
+	if (x->view)
+		view_now(d, x, x->view);
+}
+
 int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct pvpci_bdf *host,
 			 int vslot, unsigned flags, struct pvpci_bdf *ret_guest, char *errbuf,
 			 size_t errlen)
@@ -355,18 +446,33 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 	o.cs.permissive = o.cs.permissive || permissive;
 	o.cs.verbose = o.cs.verbose || b->cfg.verbose;
 	o.cs.log_limit = &d->rl;
-	err = pvpci_device_bind(b->cfg.host, host, &o, &dev, NULL, errbuf, errlen);
-	if (err)
-		return err;
-	err = pvpci_device_guest_start(dev, errbuf, errlen);
-	if (err)
-		goto fail;
+	if (flags & PVPCI_EXPORT_KEEP) {
+		err = pvpci_device_adopt(b->cfg.host, host, &o, &dev, errbuf, errlen);
+		if (err)
+			return err;
+	} else {
+		err = pvpci_device_bind(b->cfg.host, host, &o, &dev, NULL, errbuf, errlen);
+		if (err)
+			return err;
+		err = pvpci_device_guest_start(dev, errbuf, errlen);
+		if (err)
+			goto fail;
+	}
 	x = &d->devs[d->ndevs];
-	*x = (struct bdev){ .d = dev, .host = *host, .permissive = permissive };
+	*x = (struct bdev){ .d = dev, .host = *host, .permissive = permissive,
+			    .view = calloc(1, sizeof(*x->view)) };
 	err = pvpci_pciif_export(d->pif, host, vslot, pvpci_device_cs(dev), &x->guest, errbuf, errlen);
-	if (err)
+	if (err) {
+		free(x->view);
 		goto fail;
+	}
 	d->ndevs++;
+	if (flags & PVPCI_EXPORT_KEEP) {
+		d->kept = true;
+		view_restore(b, d, x);
+	} else {
+		view_fresh(b, d, x);
+	}
 	pvpci_record_function(b->cfg.record, false, domid, &x->guest, o.cs.permissive, pvpci_device_cs(dev));
 	if (ret_guest)
 		*ret_guest = x->guest;
@@ -387,10 +493,14 @@ int pvpci_backend_export(struct pvpci_backend *b, unsigned domid, const struct p
 		else
 			blog(b, 6, "%s: vpci: assign to virtual slot %u", bdf, (unsigned)x->guest.dev);
 	}
-	blog(b, 6, "%s: registering for %u", bdf, domid);
+	blog(b, 6, "%s: registering for %u%s", bdf, domid,
+	     flags & PVPCI_EXPORT_KEEP ? " (taken over as its guest left it)" : "");
 	return 0;
 fail:
-	pvpci_device_unbind(dev, NULL, 0);
+	if (flags & PVPCI_EXPORT_KEEP)
+		pvpci_device_abandon(dev);	/* the earlier run's state stays */
+	else
+		pvpci_device_unbind(dev, NULL, 0);
 	return err;
 }
 
@@ -401,6 +511,8 @@ static int bdev_release(struct pvpci_backend *b, struct dom *d, struct bdev *x, 
 
 	pvpci_pciif_unexport(d->pif, &x->host);
 	pvpci_record_unexport(b->cfg.record, d->domid, &x->host);
+	pvpci_guestview_remove(b->cfg.dev.state_dir, &x->host);
+	free(x->view);
 	err = pvpci_device_unbind(x->d, errbuf, errlen);
 	if (err) {
 		char bdf[PVPCI_BDF_STRLEN];
@@ -433,6 +545,7 @@ static void dom_guest_gone(struct pvpci_backend *b, struct dom *d)
 	char err[256], bdf[PVPCI_BDF_STRLEN];
 
 	d->aer.active = false;
+	d->kept = false;
 	for (size_t i = 0; i < d->ndevs; i++) {
 		struct bdev *x = &d->devs[i];
 
@@ -445,10 +558,13 @@ static void dom_guest_gone(struct pvpci_backend *b, struct dom *d)
 				       &x->guest, err, sizeof(err))) {
 			blog(b, 3, "%s: cannot export it again: %s; released", bdf, err);
 			pvpci_record_unexport(b->cfg.record, d->domid, &x->host);
+			pvpci_guestview_remove(b->cfg.dev.state_dir, &x->host);
+			free(x->view);
 			pvpci_device_unbind(x->d, NULL, 0);
 			d->devs[i--] = d->devs[--d->ndevs];
 			continue;
 		}
+		view_fresh(b, d, x);
 		pvpci_record_function(b->cfg.record, true, d->domid, &x->guest,
 				      b->cfg.dev.cs.permissive || x->permissive, pvpci_device_cs(x->d));
 	}
@@ -516,15 +632,28 @@ int pvpci_backend_release_leftovers(struct pvpci_backend *b,
 	return released;
 }
 
-/* d must be off the list already. */
-static void dom_free(struct pvpci_backend *b, struct dom *d)
+/* d must be off the list already.  Its frontend dropped and its functions
+ * restored and released; or, crash, only its channel closed (as the
+ * death of the process closes it: unmapped, unbound), the functions as
+ * their guest left them, their files kept, the pirqs mapped. */
+static void dom_free(struct pvpci_backend *b, struct dom *d, bool crash)
 {
-	front_drop(b, d, "dropped: the backend is stopping");
-	while (d->ndevs)
-		bdev_release(b, d, &d->devs[0], NULL, 0);
-	pvpci_pciif_free(d->pif);
+	if (crash) {
+		pvpci_chan_close(d->chan);
+		for (size_t i = 0; i < d->ndevs; i++) {
+			pvpci_device_abandon(d->devs[i].d);
+			free(d->devs[i].view);
+		}
+		pvpci_pciif_abandon(d->pif);
+		pvpci_irq_xen_abandon(d->irq_xen);
+	} else {
+		front_drop(b, d, "dropped: the backend is stopping");
+		while (d->ndevs)
+			bdev_release(b, d, &d->devs[0], NULL, 0);
+		pvpci_pciif_free(d->pif);
+		pvpci_irq_xen_free(d->irq_xen);
+	}
 	pvpci_irq_local_free(d->irq);
-	pvpci_irq_xen_free(d->irq_xen);
 	free(d->devs);
 	free(d);
 	b->ndoms--;
@@ -559,7 +688,8 @@ static void pending_free(struct pvpci_backend *b, struct pending *p)
 	free(p);
 }
 
-void pvpci_backend_free(struct pvpci_backend *b)
+/* crash: as the death of the process leaves things (dom_free). */
+static void backend_free(struct pvpci_backend *b, bool crash)
 {
 	if (!b)
 		return;
@@ -571,12 +701,22 @@ void pvpci_backend_free(struct pvpci_backend *b)
 		struct dom *d = b->doms;
 
 		b->doms = d->next;
-		dom_free(b, d);
+		dom_free(b, d, crash);
 	}
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
 	close(b->epfd);
 	free(b);
+}
+
+void pvpci_backend_free(struct pvpci_backend *b)
+{
+	backend_free(b, false);
+}
+
+void pvpci_backend_abandon(struct pvpci_backend *b)
+{
+	backend_free(b, true);
 }
 
 int pvpci_backend_listen(struct pvpci_backend *b, const char *path, char *errbuf, size_t errlen)
@@ -649,6 +789,8 @@ static void do_accept(struct pvpci_backend *b)
 }
 
 static int welcome(struct pvpci_backend *b, int fd, const struct pvpci_chan *c, const struct dom *d);
+static void do_evt(struct pvpci_backend *b, struct dom *d);
+static int number(struct pvpci_backend *b, struct pvpci_chan *c, char *errbuf, size_t errlen);
 static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan *c);
 static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_chan *c);
 
@@ -682,10 +824,42 @@ static void do_hello(struct pvpci_backend *b, struct pending *p)
 		pending_free(b, p);
 		return;
 	}
-	c->ref = c->port = b->next_ref++;
-	if (welcome(b, p->fd, c, d) || dom_attach(b, d, c))
+	if (number(b, c, err, sizeof(err)) < 0) {
+		refuse(p->fd, -EEXIST, err);
 		pvpci_chan_close(c);
+	} else if (welcome(b, p->fd, c, d) || dom_attach(b, d, c)) {
+		pvpci_chan_close(c);
+	}
 	pending_free(b, p);
+}
+
+/*
+ * The numbers of a new grant: the next ones, or those a frontend that kept
+ * its page across our restart granted it under (pvpci_local_regrant:
+ * what the store says it published), unless the domain has a grant or a
+ * frontend under them already.
+ */
+static int number(struct pvpci_backend *b, struct pvpci_chan *c, char *errbuf, size_t errlen)
+{
+	struct dom *d = dom_find(b, c->domid);
+
+	if (!c->ref) {
+		c->ref = c->port = b->next_ref++;
+		return 0;
+	}
+	for (struct grant *g = b->grants; g; g = g->next)
+		if (g->c->domid == c->domid && (g->c->ref == c->ref || g->c->port == c->port))
+			return pvpci_errf(errbuf, errlen, -EEXIST, "domain %u granted page %u or event channel %u already",
+					  c->domid, c->ref, c->port);
+	if (d && d->chan && (d->chan->ref == c->ref || d->chan->port == c->port))
+		return pvpci_errf(errbuf, errlen, -EEXIST, "domain %u is connected through page %u already",
+				  c->domid, c->ref);
+	/* Ours from now on never meet the numbers kept. */
+	if (c->ref >= b->next_ref)
+		b->next_ref = c->ref + 1;
+	if (c->port >= b->next_ref)
+		b->next_ref = c->port + 1;
+	return 0;
 }
 
 /* Answer a hello: the numbers of the grant and, when connecting at once,
@@ -716,8 +890,13 @@ static int dom_attach(struct pvpci_backend *b, struct dom *d, struct pvpci_chan 
 	d->chan = c;
 	b->nfronts++;
 	pvpci_record_front(b->cfg.record, d->domid, true);
-	blog(b, 6, "domain %u: frontend connected (pci-op-ref %u, event-channel %u)", d->domid, c->ref,
-	     c->port);
+	blog(b, 6, "domain %u: frontend connected (pci-op-ref %u, event-channel %u)%s", d->domid, c->ref,
+	     c->port, d->kept ? ": it kept its page across our restart" : "");
+	d->kept = false;
+	/* An op left waiting for a backend that died: its kick went to that
+	 * backend (or, on Xen, to a port nobody had bound), so none comes. */
+	if (__atomic_load_n(&c->sh->flags, __ATOMIC_ACQUIRE) & PVPCI_XEN_PCIF_active)
+		do_evt(b, d);
 	return 0;
 }
 
@@ -736,6 +915,7 @@ static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_c
 	struct pvpci_ratelimit *rl = d ? &d->rl : &b->hello_rl;
 	struct grant *g = NULL;
 	char why[96];
+	int status = -ENOSPC;
 
 	/* One domain's client cannot take every slot: the others' hellos
 	 * would be refused. */
@@ -744,16 +924,17 @@ static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_c
 			 c->domid, MAX_DOM_GRANTS);
 	else if (b->ngrants >= MAX_GRANTS)
 		snprintf(why, sizeof(why), "%d pages are waiting to be connected already", MAX_GRANTS);
+	else if ((status = number(b, c, why, sizeof(why))) < 0)
+		;
 	else if (!(g = calloc(1, sizeof(*g))))
 		snprintf(why, sizeof(why), "out of memory");
 	if (!g) {
 		blog_limited(b, rl, 4, "a frontend's hello was refused: %s", why);
-		refuse(p->fd, -ENOSPC, why);
+		refuse(p->fd, status < 0 ? status : -ENOSPC, why);
 		pvpci_chan_close(c);
 		pending_free(b, p);
 		return;
 	}
-	c->ref = c->port = b->next_ref++;
 	g->c = c;
 	g->ev = (struct ev){ EV_GRANT, g };
 	if (ep_add(b, c->ctl_fd, EPOLLIN | EPOLLRDHUP, &g->ev) || welcome(b, p->fd, c, NULL)) {
@@ -765,6 +946,8 @@ static void grant_add(struct pvpci_backend *b, struct pending *p, struct pvpci_c
 		b->grants = g;
 		b->ngrants++;
 		blog_limited(b, rl, 7, "domain %u granted pci-op-ref %u, event-channel %u", c->domid, c->ref, c->port);
+		if (b->cfg.granted)
+			b->cfg.granted(b->cfg.granted_ctx, c->domid);
 	}
 	pending_free(b, p);
 }
@@ -854,8 +1037,21 @@ void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid)
 {
 	struct dom *d = dom_find(b, domid);
 
+	if (d && !d->chan && d->kept) {
+		/* Its guest left before its frontend came back to us: what it
+		 * set up goes, as when any guest leaves. */
+		blog(b, 6, "domain %u: the frontend that kept its page left", d->domid);
+		dom_guest_gone(b, d);
+	}
 	if (d)
 		front_drop(b, d, "disconnected");
+}
+
+bool pvpci_backend_kept(const struct pvpci_backend *b, unsigned domid)
+{
+	const struct dom *d = dom_find(b, domid);
+
+	return d && d->kept;
 }
 
 bool pvpci_backend_connected(const struct pvpci_backend *b, unsigned domid)
@@ -1088,6 +1284,7 @@ static bool op_soon(const struct pvpci_backend *b, const struct pvpci_sharedinfo
 static void do_evt(struct pvpci_backend *b, struct dom *d)
 {
 	struct pvpci_sharedinfo *sh;
+	uint32_t cmd;
 	int32_t res;
 	int r = pvpci_chan_ack(d->chan);
 	unsigned ops = 0;
@@ -1099,7 +1296,14 @@ static void do_evt(struct pvpci_backend *b, struct dom *d)
 	}
 	sh = d->chan->sh;
 	do {
+		/* What the op asks, to tell a read (most ops, which change
+		 * nothing a guest is shown) from the rest; a frontend that
+		 * changes it under us only costs itself a comparison more or
+		 * less. */
+		cmd = __atomic_load_n(&sh->op.cmd, __ATOMIC_RELAXED);
 		served = pvpci_pciif_serve(d->pif, sh);
+		if (served && cmd != PVPCI_XEN_PCI_OP_conf_read)
+			views_update(b, d);
 		if (served && pvpci_chan_notify(d->chan) == -EPROTO) {
 			front_drop(b, d, "broke its event channel");
 			return;

@@ -118,6 +118,38 @@ fail:
 	return r;
 }
 
+int pvpci_device_adopt(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+		       const struct pvpci_device_opts *o, struct pvpci_device **ret, char *errbuf,
+		       size_t errlen)
+{
+	struct pvpci_device *d = calloc(1, sizeof(*d));
+	char bdfs[PVPCI_BDF_STRLEN];
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	if (o)
+		d->o = *o;
+	d->o.state_dir = pvpci_statefile_dir(o ? o->state_dir : NULL);
+	r = pvpci_hostdev_open(h, bdf, &d->hd);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "%s: %s", pvpci_bdf_format(bdf, bdfs),
+			 pvpci_host_errmsg(h)[0] ? pvpci_host_errmsg(h) : strerror(-r));
+		free(d);
+		return r;
+	}
+	r = pvpci_statefile_load(d->o.state_dir, bdf, &d->saved, errbuf, errlen);
+	if (r >= 0)
+		r = build_cs(d, errbuf, errlen);
+	if (r < 0) {
+		pvpci_hostdev_close(d->hd);
+		free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
 int pvpci_device_guest_start(struct pvpci_device *d, char *errbuf, size_t errlen)
 {
 	struct pvpci_sr_opts so = sr_opts(d, PVPCI_SR_RESET_NONE);

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,16 @@
 #define HELLO_MAGIC	"pvpcilo1"
 #define PAGE_BYTES	4096
 
+/* Version 1 is the first 16 bytes; version 2 (a page granted again, see
+ * pvpci_local_regrant) adds the numbers it was granted under. */
 struct hello {
 	char magic[8];
 	uint32_t version;
 	uint32_t domid;
+	uint32_t ref, port;
 };
+
+#define HELLO_V1_LEN	offsetof(struct hello, ref)
 
 enum { FD_PAGE, FD_TO_BACK, FD_TO_FRONT, NFDS };
 
@@ -285,8 +291,13 @@ int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, si
 		err = pvpci_errf(errbuf, errlen, -EPIPE, "the frontend hung up before its hello");
 		goto fail;
 	}
-	if ((size_t)n != sizeof(h) || memcmp(h.magic, HELLO_MAGIC, 8) || h.version != 1) {
+	if (n < (ssize_t)HELLO_V1_LEN || memcmp(h.magic, HELLO_MAGIC, 8) ||
+	    !((h.version == 1 && (size_t)n == HELLO_V1_LEN) || (h.version == 2 && (size_t)n == sizeof(h)))) {
 		err = pvpci_errf(errbuf, errlen, -EPROTO, "not a pvpci hello (%zd bytes)", n);
+		goto fail;
+	}
+	if (h.version == 2 && (!h.ref || !h.port)) {
+		err = pvpci_errf(errbuf, errlen, -EPROTO, "a page granted again under no number");
 		goto fail;
 	}
 	if (nfds != NFDS || (m.msg_flags & MSG_CTRUNC)) {
@@ -326,6 +337,10 @@ int pvpci_local_handshake(int conn_fd, struct pvpci_chan **ret, char *errbuf, si
 	if (err)
 		return pvpci_errf(errbuf, errlen, err, "mapping the page: %s", strerror(-err));
 	(*ret)->domid = h.domid;
+	if (h.version == 2) {
+		(*ret)->ref = h.ref;
+		(*ret)->port = h.port;
+	}
 	return 0;
 fail:
 	close_fds(fds, nfds);
@@ -402,36 +417,33 @@ int pvpci_local_pair(unsigned domid, struct pvpci_chan **ret_front, struct pvpci
 	return 0;
 }
 
-int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct pvpci_chan **ret,
-			struct pvpci_local_welcome *ret_welcome, char *errbuf, size_t errlen)
+/*
+ * Connect to the backend at path, hand it h and the page and eventfds of
+ * fds (copies: ours stay open), and wait for its answer into *w.  The
+ * connected socket, or a negative errno with errbuf saying why.
+ */
+static int hello_exchange(const char *path, const struct hello *h, size_t hlen, const int *fds,
+			  int timeout_ms, struct pvpci_local_welcome *w, char *errbuf, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct hello h = { .magic = HELLO_MAGIC, .version = 1, .domid = domid };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * NFDS)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = &h, .iov_len = sizeof(h) };
+	struct iovec iov = { .iov_base = (void *)h, .iov_len = hlen };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
-	struct pvpci_local_welcome w;
 	struct pollfd p;
 	struct cmsghdr *c;
-	int fds[NFDS], sock, err;
+	int sock, err;
 	ssize_t n;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return pvpci_errf(errbuf, errlen, -ENAMETOOLONG, "%s: socket path too long", path);
 	strcpy(a.sun_path, path);
-	err = front_fds(fds);
-	if (err)
-		return pvpci_errf(errbuf, errlen, err, "creating the page: %s", strerror(-err));
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0) {
-		err = pvpci_errf(errbuf, errlen, -errno, "socket: %s", strerror(errno));
-		close_fds(fds, NFDS);
-		return err;
-	}
+	if (sock < 0)
+		return pvpci_errf(errbuf, errlen, -errno, "socket: %s", strerror(errno));
 	if (connect(sock, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		err = pvpci_errf(errbuf, errlen, -errno, "%s: %s (is the backend running?)", path,
 				 strerror(errno));
@@ -442,7 +454,7 @@ int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int) * NFDS);
 	memcpy(CMSG_DATA(c), fds, sizeof(int) * NFDS);
-	if (sendmsg(sock, &m, MSG_NOSIGNAL) != sizeof(h)) {
+	if (sendmsg(sock, &m, MSG_NOSIGNAL) != (ssize_t)hlen) {
 		err = pvpci_errf(errbuf, errlen, -errno, "sending the hello: %s", strerror(errno));
 		goto fail;
 	}
@@ -455,21 +467,42 @@ int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct
 				 "the backend did not answer within %d ms", timeout_ms);
 		goto fail;
 	}
-	memset(&w, 0, sizeof(w));
-	n = recv(sock, &w, sizeof(w), MSG_DONTWAIT);
-	if (n != sizeof(w)) {
+	memset(w, 0, sizeof(*w));
+	n = recv(sock, w, sizeof(*w), MSG_DONTWAIT);
+	if (n != sizeof(*w)) {
 		err = pvpci_errf(errbuf, errlen, n < 0 ? -errno : -EPROTO,
-				 "the backend's answer is %zd bytes, not %zu", n, sizeof(w));
+				 "the backend's answer is %zd bytes, not %zu", n, sizeof(*w));
 		goto fail;
 	}
-	w.msg[sizeof(w.msg) - 1] = '\0';
-	if (w.status) {
-		err = pvpci_errf(errbuf, errlen, w.status < 0 ? w.status : -EPROTO, "backend: %s",
-				 w.msg[0] ? w.msg : strerror(-w.status));
+	w->msg[sizeof(w->msg) - 1] = '\0';
+	if (w->status) {
+		err = pvpci_errf(errbuf, errlen, w->status < 0 ? w->status : -EPROTO, "backend: %s",
+				 w->msg[0] ? w->msg : strerror(-w->status));
 		goto fail;
 	}
-	if (w.nroots > PVPCI_LOCAL_MAX_ROOTS)
-		w.nroots = PVPCI_LOCAL_MAX_ROOTS;
+	if (w->nroots > PVPCI_LOCAL_MAX_ROOTS)
+		w->nroots = PVPCI_LOCAL_MAX_ROOTS;
+	return sock;
+fail:
+	close(sock);
+	return err;
+}
+
+int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct pvpci_chan **ret,
+			struct pvpci_local_welcome *ret_welcome, char *errbuf, size_t errlen)
+{
+	struct hello h = { .magic = HELLO_MAGIC, .version = 1, .domid = domid };
+	struct pvpci_local_welcome w;
+	int fds[NFDS], sock, err;
+
+	err = front_fds(fds);
+	if (err)
+		return pvpci_errf(errbuf, errlen, err, "creating the page: %s", strerror(-err));
+	sock = hello_exchange(path, &h, HELLO_V1_LEN, fds, timeout_ms, &w, errbuf, errlen);
+	if (sock < 0) {
+		close_fds(fds, NFDS);
+		return sock;
+	}
 	err = chan_make(fds, sock, false, ret);
 	if (err)
 		return pvpci_errf(errbuf, errlen, err, "mapping the page: %s", strerror(-err));
@@ -479,8 +512,28 @@ int pvpci_local_connect(const char *path, unsigned domid, int timeout_ms, struct
 	if (ret_welcome)
 		*ret_welcome = w;
 	return 0;
-fail:
-	close(sock);
-	close_fds(fds, NFDS);
-	return err;
+}
+
+int pvpci_local_regrant(struct pvpci_chan *c, const char *path, int timeout_ms, char *errbuf,
+			size_t errlen)
+{
+	struct local_chan *l = (struct local_chan *)c;
+	struct hello h = { .magic = HELLO_MAGIC, .version = 2, .domid = c->domid, .ref = c->ref,
+			   .port = c->port };
+	struct pvpci_local_welcome w;
+	int sock;
+
+	if (c->ops != &local_ops || l->backend)
+		return pvpci_errf(errbuf, errlen, -EINVAL, "not a local frontend's channel");
+	sock = hello_exchange(path, &h, sizeof(h), l->fds, timeout_ms, &w, errbuf, errlen);
+	if (sock < 0)
+		return sock;
+	if (w.ref != c->ref || w.port != c->port) {
+		close(sock);
+		return pvpci_errf(errbuf, errlen, -EPROTO, "the backend took page %u as %u", c->ref, w.ref);
+	}
+	if (l->sock >= 0)
+		close(l->sock);
+	l->sock = c->ctl_fd = sock;
+	return 0;
 }

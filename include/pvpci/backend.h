@@ -6,7 +6,10 @@
  *
  * A frontend connects through a transport (local: the socket given to
  * pvpci_backend_listen); its ops are answered as they come, one event
- * loop for all.  When a frontend goes away its functions are brought back
+ * loop for all, and an op it left waiting on its page (for a backend
+ * that died) is answered as it connects.  What each guest has been shown
+ * is kept beside the saved state (DIR/<bdf>.guest) while a frontend has
+ * it, for a backend restarted under it (PVPCI_EXPORT_KEEP).  When a frontend goes away its functions are brought back
  * as its guest found them (D0, reset, saved state restored, a fresh
  * engine) and wait for its next connection.  Unexport and free restore and
  * release every function.
@@ -77,6 +80,12 @@ struct pvpci_backend_cfg {
 	 * PVPCI_BACKEND_POLL_OPS ops a turn.  0: never (each op waits for its
 	 * kick).  Costs CPU only right after an op, never when idle. */
 	unsigned poll_us;
+	/* Called when a frontend of domid granted a page over the local
+	 * socket (via_store), for xenbus to connect one it was waiting for
+	 * (a frontend that kept its page across our restart grants it again:
+	 * pvpci_local_regrant).  NULL: none. */
+	void (*granted)(void *ctx, unsigned domid);
+	void *granted_ctx;
 };
 
 #define PVPCI_BACKEND_MAX_DOMAINS	1024
@@ -88,10 +97,24 @@ PVPCI_API int pvpci_backend_new(const struct pvpci_backend_cfg *cfg, struct pvpc
 				char *errbuf, size_t errlen);
 /* Drop every frontend, restore and release every function, free b. */
 PVPCI_API void pvpci_backend_free(struct pvpci_backend *b);
+/* Free b as its process's death would: every channel closed (unmapped,
+ * unbound), nothing else touched: the functions as their guests left
+ * them, their saved states and guests' views in the state directory, the
+ * pirqs mapped.  For tests of what a restarted backend takes over.
+ * NULL is fine. */
+PVPCI_API void pvpci_backend_abandon(struct pvpci_backend *b);
 
 /* What pvpci_backend_export's flags ask for (0: neither). */
 #define PVPCI_EXPORT_PERMISSIVE		1u	/* writes to bytes no register covers reach it */
 #define PVPCI_EXPORT_SHARED_INTX	2u	/* exported even when its INTx line is shared */
+/* An earlier run exported it to this domain and died while its guest kept
+ * it (the frontend still connected): taken over as it is
+ * (pvpci_device_adopt: nothing restored or reset), the guest's view and
+ * its MSI / MSI-X interrupts as that run kept them (DIR/<bdf>.guest);
+ * the domain then waits for its frontend's page (pvpci_backend_connect)
+ * and answers the op it finds waiting there.  -ENOENT when that run saved
+ * no state for it. */
+#define PVPCI_EXPORT_KEEP		4u
 
 /*
  * Export host function host to domain domid at vslot (vpci, slot;
@@ -159,6 +182,10 @@ PVPCI_API size_t pvpci_backend_nfronts(const struct pvpci_backend *b);
 PVPCI_API int pvpci_backend_connect(struct pvpci_backend *b, unsigned domid, uint32_t ref,
 				    uint32_t port, char *errbuf, size_t errlen);
 PVPCI_API void pvpci_backend_disconnect(struct pvpci_backend *b, unsigned domid);
+/* Whether domid has functions taken over from an earlier run
+ * (PVPCI_EXPORT_KEEP) whose frontend has not connected since.  A
+ * disconnect resets them as any guest's that leaves. */
+PVPCI_API bool pvpci_backend_kept(const struct pvpci_backend *b, unsigned domid);
 /*
  * Connect c (a channel made in this process: pvpci_local_pair) as domain
  * c->domid's frontend, as pvpci_backend_connect does a granted one: what

@@ -5,6 +5,8 @@
  *   bind          save the config space (or, when a saved state is found
  *                 from an earlier run that died, restore it first: the
  *                 device may hold what a guest left), then build the engine
+ *   adopt         an earlier run's function whose guest still has it:
+ *                 its saved state loaded, the device left as it is
  *   guest start   (boot, hot-add) restore the saved state; a fresh engine
  *   guest stop    (shutdown, hot-remove) bring to D0, reset, restore; a
  *                 fresh engine
@@ -41,6 +43,19 @@ struct pvpci_device_opts {
 PVPCI_API int pvpci_device_bind(struct pvpci_host *h, const struct pvpci_bdf *bdf,
 				const struct pvpci_device_opts *o, struct pvpci_device **ret,
 				bool *ret_restored, char *errbuf, size_t errlen);
+
+/*
+ * Take bdf of h over from an earlier run whose guest still has it (its
+ * frontend stayed connected while that run died): the saved state of
+ * that run is loaded and kept for the release, and nothing is restored or
+ * reset: the device holds what the guest set up, and the engine is built
+ * over it as it is.  -ENOENT (errbuf says so) when no state was saved:
+ * then the function is not known to be the guest's; other errors as
+ * bind.
+ */
+PVPCI_API int pvpci_device_adopt(struct pvpci_host *h, const struct pvpci_bdf *bdf,
+				 const struct pvpci_device_opts *o, struct pvpci_device **ret,
+				 char *errbuf, size_t errlen);
 
 PVPCI_API int pvpci_device_guest_start(struct pvpci_device *d, char *errbuf, size_t errlen);
 PVPCI_API int pvpci_device_guest_stop(struct pvpci_device *d, char *errbuf, size_t errlen);

@@ -115,6 +115,21 @@ PVPCI_API int pvpci_local_connect(const char *path, unsigned domid, int timeout_
 				  char *errbuf, size_t errlen);
 
 /*
+ * Frontend: grant c's page and eventfds again, under the numbers they
+ * have (c->ref, c->port), to whichever backend listens at path now: what
+ * a frontend that keeps its page when its backend dies does (Linux's
+ * pcifront: on Xen the grant and the event channel are the hypervisor's,
+ * and a restarted backend maps and binds them again from the store).
+ * The page keeps whatever is on it (an op waiting for an answer is
+ * answered once the backend connects it again).  c's socket is replaced
+ * on success; on failure c is as it was (its old socket hung up) and
+ * errbuf says why: -ECONNREFUSED or -ENOENT while no backend listens,
+ * -EEXIST when the backend has those numbers in use.
+ */
+PVPCI_API int pvpci_local_regrant(struct pvpci_chan *c, const char *path, int timeout_ms,
+				  char *errbuf, size_t errlen);
+
+/*
  * Both ends of one channel in this process, as a frontend of domain domid
  * and the backend it connected to would hold them (the same page, each
  * side's kicks the other's to wait on, a socket whose close the other

@@ -89,21 +89,31 @@ static void env_log(void *ctx, int level, const char *msg)
 	snprintf(e->log + n, sizeof(e->log) - n, "%d %s\n", level, msg);
 }
 
+static void backend_new(struct env *e, bool with_hv, unsigned poll_us)
+{
+	struct pvpci_backend_cfg bc = { .mode = PVPCI_TOPO_VPCI, .via_store = true,
+					.connect = pvpci_xen_connect, .host = e->host, .log = env_log,
+					.log_ctx = e, .connect_ctx = &e->f.x, .poll_us = poll_us };
+	char err[512];
+
+	if (with_hv)
+		bc.hv = &e->hv.hv;
+	bc.dev.state_dir = e->state;
+	if (pvpci_backend_new(&bc, &e->b, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+}
+
 /* With poll_us: the backend watches the page that long after an answer. */
 static struct env *env_new_poll(bool export, bool with_hv, unsigned poll_us)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	const char *src = getenv("PVPCI_SRC") && *getenv("PVPCI_SRC") ? getenv("PVPCI_SRC") : PVPCI_SRC;
-	struct pvpci_backend_cfg bc = { .mode = PVPCI_TOPO_VPCI, .via_store = true,
-					.connect = pvpci_xen_connect, .poll_us = poll_us };
 	char spec[512], err[512];
 
 	assert_non_null(e);
 	fake_xen_init(&e->f);
 	e->f.ctx = e;
 	fake_hv_init(&e->hv);
-	if (with_hv)
-		bc.hv = &e->hv.hv;
 	snprintf(e->dir, sizeof(e->dir), "/tmp/pvpci-xen-XXXXXX");
 	assert_non_null(mkdtemp(e->dir));
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
@@ -111,13 +121,7 @@ static struct env *env_new_poll(bool export, bool with_hv, unsigned poll_us)
 	snprintf(spec, sizeof(spec), "sim:%s/fixtures/virtio-net.lspci", src);
 	if (pvpci_host_open(spec, &e->host, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	bc.host = e->host;
-	bc.dev.state_dir = e->state;
-	bc.log = env_log;
-	bc.log_ctx = e;
-	bc.connect_ctx = &e->f.x;
-	if (pvpci_backend_new(&bc, &e->b, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	backend_new(e, with_hv, poll_us);
 	e->h = (struct pvpci_bdf){ 0, 0, 3, 0 };
 	if (export && pvpci_backend_export(e->b, DOMID, &e->h, PVPCI_VSLOT_ANY, false, &e->guest, err,
 					   sizeof(err)) < 0)
@@ -552,6 +556,92 @@ static void test_pirqs(void **state)
 	env_free(e);
 }
 
+/* A conf op on the page, answered: err, the value in *ret_val. */
+static int32_t conf_round(struct env *e, uint32_t cmd, int off, int size, uint32_t val, uint32_t *ret_val)
+{
+	struct pvpci_sharedinfo *sh = e->f.page;
+
+	post(e, cmd, off, 0);
+	sh->op.size = size;
+	sh->op.value = val;
+	fake_xen_kick(&e->f);
+	round_trip(e);
+	assert_int_equal(sh->flags & PVPCI_XEN_PCIF_active, 0);
+	if (ret_val)
+		*ret_val = sh->op.value;
+	return sh->op.err;
+}
+
+/*
+ * pvpcid dies under a connected guest that has MSI-X (two pirqs mapped)
+ * and wrote a virtual bit (Command's Parity Error Response, which the
+ * engine keeps virtual); a new backend takes the function over
+ * (PVPCI_EXPORT_KEEP) and, before any kick, the page: it maps the same
+ * grant and binds the same port again, answers the op the guest left
+ * waiting, reads back what the guest wrote, knows the pirqs (a second
+ * enable is refused, none mapped) and unmaps them at the guest's
+ * disable; the guest going then resets the function as usual.
+ */
+/* Connected anew: Command as a fresh engine shows it. */
+static int32_t conf_round_after_reconnect(struct env *e, uint32_t *ret_val)
+{
+	connect_ok(e);
+	return conf_round(e, PVPCI_XEN_PCI_OP_conf_read, 4, 2, 0, ret_val);
+}
+
+static void test_takeover(void **state)
+{
+	struct env *e = env_new(true, true);
+	struct pvpci_sharedinfo *sh = e->f.page;
+	uint32_t cmd, v;
+	char err[512], want[256];
+
+	(void)state;
+	connect_ok(e);
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 2), 0);
+	assert_int_equal(e->hv.mapped, 2);
+	assert_int_equal(conf_round(e, PVPCI_XEN_PCI_OP_conf_read, 4, 2, 0, &cmd), 0);
+	assert_int_equal(conf_round(e, PVPCI_XEN_PCI_OP_conf_write, 4, 2, cmd | 0x40, NULL), 0);
+	assert_int_equal(conf_round(e, PVPCI_XEN_PCI_OP_conf_read, 4, 2, 0, &v), 0);
+	assert_int_equal(v, cmd | 0x40);
+	/* The process dies: its channel goes (Xen unmaps and unbinds), its
+	 * pirqs stay mapped, the function as the guest left it. */
+	e->f.calls[0] = 0;
+	e->hv.calls[0] = 0;
+	pvpci_backend_abandon(e->b);
+	assert_string_equal(e->f.calls, "unbind(33) close unmap ");
+	assert_string_equal(e->hv.calls, "");
+	/* The guest's next op is on the page, its kick lost. */
+	post(e, PVPCI_XEN_PCI_OP_conf_read, 4, 0);
+	sh->op.size = 2;
+	backend_new(e, true, 0);
+	e->f.calls[0] = 0;
+	if (pvpci_backend_export(e->b, DOMID, &e->h, PVPCI_VSLOT_ANY, PVPCI_EXPORT_KEEP, &e->guest, err,
+				 sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_true(pvpci_backend_kept(e->b, DOMID));
+	assert_non_null(strstr(e->log, "domain 5's MSI-X interrupts taken over (2)"));
+	assert_int_equal(sh->flags & PVPCI_XEN_PCIF_active, PVPCI_XEN_PCIF_active);
+	connect_ok(e);
+	assert_false(pvpci_backend_kept(e->b, DOMID));
+	assert_string_equal(e->f.calls, "map(5,8) open bind(5,9) notify(33) ");
+	assert_int_equal(sh->flags & PVPCI_XEN_PCIF_active, 0);
+	assert_int_equal(sh->op.err, 0);
+	assert_int_equal(sh->op.value, cmd | 0x40);
+	/* Its MSI-X is known: enabled already; the pirqs are ours to unmap. */
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_enable_msix, 2), -EALREADY);
+	assert_string_equal(e->hv.calls, "");
+	assert_int_equal(op_round(e, PVPCI_XEN_PCI_OP_disable_msix, 0), 0);
+	snprintf(want, sizeof(want), "unmap(5,%d) unmap(5,%d) ", FX_PIRQ0 + 1, FX_PIRQ0);
+	assert_string_equal(e->hv.calls, want);
+	assert_int_equal(e->hv.mapped, 0);
+	/* The guest goes: a fresh view, its file gone. */
+	pvpci_backend_disconnect(e->b, DOMID);
+	assert_int_equal(conf_round_after_reconnect(e, &v), 0);
+	assert_int_equal(v, cmd);
+	env_free(e);
+}
+
 /* ---- through xenbus, with a store in a thread ---- */
 
 struct st {
@@ -692,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_broken_port_dropped),
 		cmocka_unit_test(test_free_releases),
 		cmocka_unit_test(test_pirqs),
+		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_xenbus_connects),
 		cmocka_unit_test(test_xenbus_map_error),
 	};
