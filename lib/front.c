@@ -4,6 +4,7 @@
  * backend's AER requests, pcifront_scan_root for finding functions.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "pvpci/front.h"
 
 #define DEFAULT_TIMEOUT_MS	2000
+#define KEEP_RETRY_MS		50	/* keep_page: how often a page is offered again */
 
 struct pvpci_front {
 	struct pvpci_chan *c;
@@ -22,6 +24,7 @@ struct pvpci_front {
 	uint32_t roots[PVPCI_LOCAL_MAX_ROOTS];
 	size_t nroots;
 	int broken;
+	bool away;		/* keep_page: the backend went, the page not granted again yet */
 	pvpci_front_aer_fn aer;
 	void *aer_ctx;
 };
@@ -105,6 +108,53 @@ int pvpci_front_broken(const struct pvpci_front *f)
 	return f->broken;
 }
 
+int pvpci_front_regrant(struct pvpci_front *f)
+{
+	char err[256];
+	int r;
+
+	if (!f->o.keep_page)
+		return -EINVAL;
+	f->away = true;
+	if (!f->o.socket)
+		return -ENOTCONN;
+	r = pvpci_local_regrant(f->c, f->o.socket, f->o.timeout_ms, err, sizeof(err));
+	if (r < 0)
+		return r;
+	f->away = false;
+	flog(f, 6, "the page granted again to the backend at %s (pci-op-ref %u)", f->o.socket, f->c->ref);
+	return 0;
+}
+
+/*
+ * Wait up to timeout_ms for a kick, as pvpci_chan_wait.  With keep_page a
+ * backend that goes is no error: the page stays ours, offered again to
+ * the next backend every KEEP_RETRY_MS, and the kicks are waited for
+ * meanwhile (that backend answers what it finds on the page).
+ */
+static int front_wait(struct pvpci_front *f, int timeout_ms)
+{
+	struct pollfd p = { .fd = f->c->evt_fd, .events = POLLIN };
+	int r, step;
+
+	if (!f->o.keep_page)
+		return pvpci_chan_wait(f->c, timeout_ms);
+	if (!f->away) {
+		r = pvpci_chan_wait(f->c, timeout_ms);
+		if (r != -EPIPE)
+			return r;
+		f->away = true;
+		flog(f, 4, "the backend went away; the page is kept for the next one");
+	}
+	if (f->o.socket && pvpci_front_regrant(f) == 0)
+		return pvpci_chan_wait(f->c, timeout_ms);
+	step = timeout_ms < 0 || timeout_ms > KEEP_RETRY_MS ? KEEP_RETRY_MS : timeout_ms;
+	if (poll(&p, 1, step) < 0 && errno != EINTR)
+		return -errno;
+	r = pvpci_chan_ack(f->c);
+	return r < 0 ? r : r > 0;
+}
+
 static uint32_t flags_load(struct pvpci_sharedinfo *sh)
 {
 	return __atomic_load_n(&sh->flags, __ATOMIC_ACQUIRE);
@@ -178,13 +228,15 @@ int pvpci_front_op(struct pvpci_front *f, struct pvpci_op *op)
 			r = -ETIMEDOUT;
 			break;
 		}
-		r = pvpci_chan_wait(f->c, (int)left);
+		r = front_wait(f, (int)left);
 		r = r < 0 ? r : 0;
 	}
 	if (r) {
-		/* As pcifront: "pciback not responding", the op fails. */
+		/* As pcifront: "pciback not responding", the op fails; with
+		 * keep_page (pcifront's own way) only this one. */
 		__atomic_fetch_and(&sh->flags, ~PVPCI_XEN_PCIF_active, __ATOMIC_RELEASE);
-		f->broken = r;
+		if (!f->o.keep_page || r != -ETIMEDOUT)
+			f->broken = r;
 		flog(f, 3, "backend not responding: %s", strerror(-r));
 		op->err = PVPCI_ERR_dev_not_found;
 		return op->err;
@@ -342,7 +394,7 @@ int pvpci_front_poll(struct pvpci_front *f, int timeout_ms)
 
 	if (answer_aer(f))
 		return 1;
-	r = pvpci_chan_wait(f->c, timeout_ms);
+	r = front_wait(f, timeout_ms);
 	if (r < 0) {
 		f->broken = r;
 		return r;

@@ -29,6 +29,11 @@ struct xbdev {
 	struct pvpci_bdf going[MAX_NUM_DEVS];
 	int ngoing;
 	bool adopted;		/* picked up from an earlier run, no frontend connected since */
+	/* Picked up under a frontend that stayed connected (live): its
+	 * functions taken over as they are, its page and event channel to be
+	 * mapped and bound again, without a word from it. */
+	bool live;
+	bool live_said;		/* "waiting for its page" said once */
 	struct xbdev *next;
 };
 
@@ -296,7 +301,7 @@ static bool opt_on(const char *opts, const char *key)
  * make it permissive or accept a shared INTx (allow_shared_intx=1, which
  * only pvpci's toolstack writes); vdev-i says where the guest sees it.  A
  * failure is said as export_failed says it (hot: a hot-added entry). */
-static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev, bool hot)
+static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_vdev, bool hot, bool keep)
 {
 	char key[32], *s, *opts, err[512];
 	struct pvpci_bdf host, guest;
@@ -349,7 +354,11 @@ static int export_dev(struct pvpci_xbback *x, struct xbdev *d, int i, bool keep_
 	flags = (opt_on(opts, "permissive") ? PVPCI_EXPORT_PERMISSIVE : 0) |
 		(opt_on(opts, "allow_shared_intx") ? PVPCI_EXPORT_SHARED_INTX : 0);
 	free(opts);
+	if (keep)
+		flags |= PVPCI_EXPORT_KEEP;
 	r = pvpci_backend_export(x->b, d->domid, &host, vslot, flags, &guest, err, sizeof(err));
+	if (keep && r == -ENOENT)
+		return r;	/* no state saved: the caller decides */
 	if (r == -ENOSPC && strstr(err, PVPCI_TOPO_FULL_MSG)) {
 		/* pciback's own words (xen_pcibk_add_pci_dev: -ENOMEM), which
 		 * people grep for; which function, and why, in the log. */
@@ -452,7 +461,7 @@ static void setup(struct pvpci_xbback *x, struct xbdev *d)
 	for (int i = 0; i < n; i++) {
 		char key[32];
 
-		if (export_dev(x, d, i, false, false))
+		if (export_dev(x, d, i, false, false, false))
 			return;
 		snprintf(key, sizeof(key), "state-%d", i);
 		be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
@@ -478,7 +487,7 @@ static void reconfigure(struct pvpci_xbback *x, struct xbdev *d, int state)
 		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
 		if (sub == PVPCI_XB_Initialising) {
 			xlog(x, 6, "%s: attaching dev-%d", d->be, i);
-			if (export_dev(x, d, i, false, true))
+			if (export_dev(x, d, i, false, true, false))
 				continue;	/* refused, alone */
 			publish_roots(x, d);
 			be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
@@ -613,7 +622,7 @@ static void take_back(struct pvpci_xbback *x, struct xbdev *d)
 
 			xlog(x, 6, "%s: %s is the guest's again: exported", d->be,
 			     pvpci_bdf_format(&d->going[k], bdf));
-			if (!export_dev(x, d, i, true, false))
+			if (!export_dev(x, d, i, true, false, false))
 				publish_roots(x, d);
 		}
 		d->going[k] = d->going[--d->ngoing];
@@ -630,6 +639,61 @@ static void teardown(struct pvpci_xbback *x, struct xbdev *d)
 	xlog(x, 6, "%s: released", d->be);
 }
 
+/*
+ * Whether a device an earlier run left in state bs, its frontend in fs,
+ * is still in a guest's hands: the backend had connected (Connected, or
+ * a reconfiguration under way) and the frontend has not left (Initialised:
+ * it saw Connected and is on its way there).  Linux's pcifront then goes
+ * on with the page and event channel it published and never connects
+ * again: the run that picks the device up takes the connection over.
+ */
+static bool still_connected(int bs, int fs)
+{
+	return (bs == PVPCI_XB_Connected || bs == PVPCI_XB_Reconfiguring || bs == PVPCI_XB_Reconfigured) &&
+	       (fs == PVPCI_XB_Initialised || fs == PVPCI_XB_Connected || fs == PVPCI_XB_Reconfiguring);
+}
+
+/*
+ * A device picked up under a connected frontend (live): map and bind
+ * again the page and event channel it published, and answer what it left
+ * waiting.  Its state, and the backend's, stay as they are.  A local
+ * frontend that kept its page grants it again once it sees us
+ * (pvpci_local_regrant): until then the backend knows no such grant
+ * (-ENOENT) and the device waits (pvpci_xbback_rescan comes with each
+ * grant).
+ */
+static void reattach(struct pvpci_xbback *x, struct xbdev *d)
+{
+	char *ref = pvpci_xb_read(x->xs, d->fe, "pci-op-ref"), *port = pvpci_xb_read(x->xs, d->fe, "event-channel");
+	char *magic = pvpci_xb_read(x->xs, d->fe, "magic"), err[256], *e1 = NULL, *e2 = NULL;
+	unsigned long r = ref ? strtoul(ref, &e1, 10) : 0, p = port ? strtoul(port, &e2, 10) : 0;
+	int e;
+
+	if (!ref || !port || *e1 || *e2 || r > UINT32_MAX || p > UINT32_MAX) {
+		d->live = false;
+		fatal(x, d, -ENOENT, "reading %s/pci-op-ref and event-channel", d->fe);
+	} else if (!magic || strcmp(magic, PVPCI_XEN_PCI_MAGIC)) {
+		d->live = false;
+		fatal(x, d, -EFAULT, "version mismatch (%s/%s) with pcifront - halting xen-pciback",
+		      magic ? magic : "(null)", PVPCI_XEN_PCI_MAGIC);
+	} else if ((e = pvpci_backend_connect(x->b, d->domid, (uint32_t)r, (uint32_t)p, err, sizeof(err))) ==
+		   -ENOENT) {
+		if (!d->live_said)
+			xlog(x, 6, "%s: waiting for the frontend's page %lu to be granted again", d->be, r);
+		d->live_said = true;
+	} else if (e && e != -EBUSY) {
+		d->live = false;
+		fatal(x, d, -EINVAL, "Error mapping other domain page in ours. (%s)", err);
+	} else {
+		d->live = false;
+		d->adopted = false;
+		xlog(x, 6, "%s: the frontend's page %lu and event channel %lu taken over", d->be, r, p);
+	}
+	free(ref);
+	free(port);
+	free(magic);
+}
+
 /* One device: do what its two states call for. */
 static void eval(struct pvpci_xbback *x, struct xbdev *d)
 {
@@ -639,6 +703,13 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 		xlog(x, 6, "%s: frontend %s", d->be, pvpci_xb_state_name(fs));
 		d->fe_seen = fs;
 	}
+
+	/* Picked up under a connected frontend: the connection is taken over
+	 * once its page is there; a frontend that left meanwhile is gone. */
+	if (d->live && !still_connected(bs, fs))
+		d->live = false;
+	else if (d->live && !pvpci_backend_connected(x->b, d->domid))
+		reattach(x, d);
 
 	/* Whatever the states, outside a reconfiguration: the toolstack may
 	 * take an entry away with no frontend connected (not yet, or closed),
@@ -710,24 +781,39 @@ static void eval(struct pvpci_xbback *x, struct xbdev *d)
 
 /*
  * A device an earlier pvpcid served (it died, or was stopped without the
- * toolstack taking the devices away): bind its functions again (binding
+ * toolstack taking the devices away).  Under a frontend still connected
+ * (still_connected): each function its guest has is taken over as it is
+ * (PVPCI_EXPORT_KEEP: nothing restored or reset, the guest's view and
+ * interrupts as that run kept them), at its guest address, and so is one
+ * on its way out in a reconfiguration that run had not finished (the
+ * frontend may not have let it go yet); the states stay, the connection
+ * is taken over (reattach), and the reconfiguration, if any, goes on from
+ * where the states say.  Otherwise: bind its functions again (binding
  * finds each one's saved state from that run and restores it first),
- * at the guest addresses they had, and wait Initialised for the frontend
- * to connect anew.  Entries that were on their way out are left to the
- * toolstack; entries on their way in are taken in.
+ * and wait Initialised for the frontend to connect anew; entries that
+ * were on their way out are left to the toolstack.  Entries on their way
+ * in are taken in either way.
  */
 static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
 {
-	int n = num_devs(x, d), taken = 0;
+	int n = num_devs(x, d), taken = 0, bs = pvpci_xb_read_state(x->xs, d->be);
+	bool live = still_connected(bs, pvpci_xb_read_state(x->xs, d->fe));
 
 	if (n < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		char key[32];
-		int sub;
+		int sub, r;
 
 		snprintf(key, sizeof(key), "state-%d", i);
 		sub = rd_int(x->xs, d->be, key, PVPCI_XB_Unknown);
+		if (sub == PVPCI_XB_Closing && live && bs == PVPCI_XB_Reconfiguring) {
+			/* Still the guest's unless that run let it go (then it
+			 * saved nothing more for it, and -ENOENT skips it). */
+			if (!export_dev(x, d, i, true, false, true))
+				taken++;
+			continue;
+		}
 		if (sub == PVPCI_XB_Closing && d->ngoing < MAX_NUM_DEVS) {
 			char *s;
 
@@ -739,15 +825,24 @@ static void adopt_devices(struct pvpci_xbback *x, struct xbdev *d)
 		}
 		if (sub != PVPCI_XB_Initialised && sub != PVPCI_XB_Initialising)
 			continue;
-		if (export_dev(x, d, i, sub == PVPCI_XB_Initialised, false))
+		r = -ENOENT;
+		if (live && sub == PVPCI_XB_Initialised)
+			r = export_dev(x, d, i, true, false, true);
+		/* No state saved for it: it is not known to be the guest's. */
+		if (r == -ENOENT && export_dev(x, d, i, sub == PVPCI_XB_Initialised, false, false))
 			return;
 		be_printf(x, d, key, "%d", PVPCI_XB_Initialised);
 		taken++;
 	}
 	publish_roots(x, d);
-	xlog(x, 6, "%s: picked up from an earlier run: %d function%s", d->be, taken, taken == 1 ? "" : "s");
-	if (pvpci_xb_read_state(x->xs, d->be) != PVPCI_XB_Closing)
+	xlog(x, 6, "%s: picked up from an earlier run: %d function%s%s", d->be, taken, taken == 1 ? "" : "s",
+	     live ? ", its frontend still connected" : "");
+	if (live) {
+		d->live = true;
+		reattach(x, d);
+	} else if (pvpci_xb_read_state(x->xs, d->be) != PVPCI_XB_Closing) {
 		set_state(x, d, PVPCI_XB_Initialised);
+	}
 }
 
 /* A new backend directory (xen_pcibk_xenbus_probe): check what the
@@ -921,6 +1016,12 @@ void pvpci_xbback_free(struct pvpci_xbback *x)
 int pvpci_xbback_fd(const struct pvpci_xbback *x)
 {
 	return xs_fileno(x->xs);
+}
+
+void pvpci_xbback_rescan(struct pvpci_xbback *x)
+{
+	if (x)
+		scan(x);
 }
 
 int pvpci_xbback_dispatch(struct pvpci_xbback *x)

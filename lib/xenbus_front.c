@@ -237,6 +237,8 @@ int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
 		return pvpci_errf(errbuf, errlen, -ENAMETOOLONG, "%s: socket path too long", socket);
 	}
 	snprintf(x->socket, sizeof(x->socket), "%s", socket);
+	if (x->o.keep_page)
+		x->o.socket = x->socket;	/* the page offered again there */
 	pvpci_xb_frontend_path(domid, x->fe, sizeof(x->fe));
 	be = pvpci_xb_read(xs, x->fe, "backend");
 	if (!be || strlen(be) >= sizeof(x->be) - 8) {
@@ -266,19 +268,14 @@ int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const char *socket,
 
 int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen)
 {
-	int st;
-
 	pvpci_front_close(x->f);
 	x->f = NULL;
-	/* A backend that comes back first says Initialised for the functions
-	 * it picked up; until then the store shows the dead one's state. */
-	st = wait_backend(x, BIT(PVPCI_XB_Initialised), BIT(PVPCI_XB_Closing) | BIT(PVPCI_XB_Closed), false,
-			  x->timeout_ms);
-	if (st < 0) {
-		set_state(x, PVPCI_XB_Closed);
-		return pvpci_errf(errbuf, errlen, st, "the backend did not come back in time (%s)", x->be);
-	}
-	/* pvpcid serves its socket before it reads the store: it is there. */
+	/* The store shows the dead backend's state (Connected, or a
+	 * reconfiguration) until one comes back, which may take the device
+	 * over as it is (for a frontend that keeps its page) or say
+	 * Initialised; this frontend connects anew either way, walking the
+	 * backend through Closing and Closed first (xb_connect), which a
+	 * restarted pvpcid answers.  Its socket serves before it answers. */
 	return xb_connect(x, errbuf, errlen);
 }
 

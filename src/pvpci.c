@@ -55,9 +55,11 @@ static void usage(FILE *f)
 		"        say which answers differ (exit 0: none, 1: some, 2: a bad record)\n"
 		"\n"
 		"  front [--socket PATH] [--store PATH] [--timeout MS] [--verbose-requests] [--json]\n"
-		"        DOMID SUBCOMMAND\n"
+		"        [--keep-page] DOMID SUBCOMMAND\n"
 		"        a user-space pcifront for domain DOMID, through the protocol; with a store\n"
-		"        ($XENSTORED_PATH or --store) it connects through xenbus as pcifront does:\n"
+		"        ($XENSTORED_PATH or --store) it connects through xenbus as pcifront does\n"
+		"        (--keep-page: as Linux's pcifront, it keeps its page when the backend dies,\n"
+		"        for the next one to take over, and never connects anew):\n"
 		"          lspci [--json]                     every visible function: lspci -xxxx text, or JSON\n"
 		"          list                               the functions found on the root buses\n"
 		"          read BDF OFFSET SIZE               one config read\n"
@@ -564,7 +566,7 @@ static int front_rescanned(void *ctx, struct pvpci_front *f)
 /* `front DOMID run`: a frontend that stays, as a guest's pcifront does:
  * answers the backend's reconfigurations and prints what it finds after
  * each rescan, until SIGTERM / SIGINT or the backend closes. */
-static int front_run(struct pvpci_xbfront *x)
+static int front_run(struct pvpci_xbfront *x, bool keep)
 {
 	struct pvpci_front *f = pvpci_xbfront_front(x);
 	sigset_t sigs;
@@ -604,7 +606,25 @@ static int front_run(struct pvpci_xbfront *x)
 			rc = 1;
 			break;
 		}
-		if (p[2].revents & (POLLHUP | POLLERR)) {
+		if ((p[2].revents & (POLLHUP | POLLERR)) && keep) {
+			/* As Linux's pcifront: nothing to do in the store; the
+			 * page is offered to the next backend until it takes
+			 * it (each try is a connect, which fails at once while
+			 * nobody listens). */
+			printf("backend gone: keeping the page\n");
+			fflush(stdout);
+			while ((r = pvpci_front_regrant(f)) < 0 && r != -EPROTO && r != -EEXIST) {
+				struct pollfd s = { .fd = sfd, .events = POLLIN };
+
+				if (poll(&s, 1, 50) > 0)
+					break;
+			}
+			if (r < 0) {
+				rc = r == -EPROTO || r == -EEXIST;
+				break;
+			}
+			printf("page granted again\n");
+		} else if (p[2].revents & (POLLHUP | POLLERR)) {
 			char err[512];
 
 			/* The backend died; a restarted one picks its functions
@@ -631,6 +651,7 @@ static int cmd_front(int argc, char **argv)
 		{ "store", required_argument, NULL, 'S' },
 		{ "verbose-requests", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "keep-page", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -647,9 +668,10 @@ static int cmd_front(int argc, char **argv)
 
 	if (!sock || !*sock)
 		sock = "/run/pvpci/pvpcid.sock";
+	fo.socket = sock;
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': sock = optarg; break;
+		case 's': sock = fo.socket = optarg; break;
 		case 'S': store = optarg; break;
 		case 't':
 			if (parse_num(optarg, 1, 3600000, &val) < 0) {
@@ -660,6 +682,7 @@ static int cmd_front(int argc, char **argv)
 			break;
 		case 'v': fo.verbose = true; break;
 		case 'j': json = true; break;
+		case 'k': fo.keep_page = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -724,7 +747,7 @@ static int cmd_front(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(sub, "run")) {
-		rc = front_run(xb);
+		rc = front_run(xb, fo.keep_page);
 	} else if (json) {
 		rc = front_json(f, (unsigned)domid);
 	} else if (!strcmp(sub, "lspci") || !strcmp(sub, "list")) {

@@ -202,6 +202,15 @@ static void sleep_us(void *ctx, unsigned usecs)
 		;
 }
 
+/* A frontend granted a page: xenbus looks again once the backend's round
+ * is over (a device taken over under a frontend that kept its page may
+ * be waiting for it). */
+static void on_granted(void *ctx, unsigned domid)
+{
+	(void)domid;
+	*(bool *)ctx = true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -249,7 +258,7 @@ int main(int argc, char **argv)
 	bool on_xen;
 	struct pvpci_host *host = NULL;
 	size_t nexp = 0;
-	bool background = false, sandbox = true;
+	bool background = false, sandbox = true, granted = false;
 	char err[1024] = "";
 	int opt, rc = 1, sfd = -1, ready_fd = -1, swept;
 
@@ -378,6 +387,8 @@ int main(int argc, char **argv)
 		cfg.connect_ctx = xen;
 		cfg.hv = hv;
 	}
+	cfg.granted = on_granted;
+	cfg.granted_ctx = &granted;
 	if (pvpci_backend_new(&cfg, &b, err, sizeof(err)) < 0) {
 		pvpci_daemon_logf(&lg, LOG_ERR, "%s", err);
 		goto out;
@@ -456,6 +467,10 @@ int main(int argc, char **argv)
 		}
 		if (pvpci_backend_dispatch(b) < 0)
 			goto out;
+		if (granted) {
+			granted = false;
+			pvpci_xbback_rescan(xb);
+		}
 	}
 out:
 	pvpci_xbback_free(xb);	/* every device Closed in the store */

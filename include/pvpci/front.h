@@ -34,6 +34,19 @@ typedef int32_t (*pvpci_front_aer_fn)(void *ctx, uint32_t cmd, const struct pvpc
 struct pvpci_front_opts {
 	int timeout_ms;		/* per op; 0: 2000, as pcifront */
 	bool verbose;		/* log every op and its answer */
+	/*
+	 * As Linux's pcifront: the page and event channel are the
+	 * frontend's for its whole life, whatever becomes of the backend.
+	 * A backend that goes is no error: an op it does not answer in time
+	 * fails alone (dev_not_found) and the next is tried; a local channel
+	 * is offered again, every 50 ms while an op waits and at
+	 * pvpci_front_regrant, to the backend listening at socket
+	 * (pvpci_local_regrant), which a restarted pvpcid takes over.
+	 * Without: the backend's going breaks the frontend
+	 * (pvpci_front_broken) and it must connect anew.
+	 */
+	bool keep_page;
+	const char *socket;	/* keep_page, local transport: the backend's socket; not copied */
 	void (*log)(void *ctx, int level, const char *msg);	/* NULL: silent */
 	void *log_ctx;
 };
@@ -55,6 +68,12 @@ PVPCI_API void pvpci_front_set_roots(struct pvpci_front *f, const uint32_t *root
 /* 0 while the backend answers; the transport's negative errno once an op
  * timed out or the backend went away (every later op then fails at once). */
 PVPCI_API int pvpci_front_broken(const struct pvpci_front *f);
+/* keep_page: the backend went (the channel's ctl_fd hung up): offer the
+ * page to the one listening at opts.socket now.  0 when it took it, or a
+ * negative errno: -ECONNREFUSED or -ENOENT while none listens (try again
+ * later; an op offers it too), -ENOTCONN without a socket (xen: nothing
+ * to offer), -EINVAL without keep_page. */
+PVPCI_API int pvpci_front_regrant(struct pvpci_front *f);
 
 /*
  * One op: *op goes to the page whole, the answer comes back whole.

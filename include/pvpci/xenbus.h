@@ -90,6 +90,11 @@ PVPCI_API void pvpci_xbback_free(struct pvpci_xbback *x);	/* NULL is fine */
  * never blocks.  0 or a negative errno (the store went away). */
 PVPCI_API int pvpci_xbback_fd(const struct pvpci_xbback *x);
 PVPCI_API int pvpci_xbback_dispatch(struct pvpci_xbback *x);
+/* Look at every device again, as at a watch: after a frontend granted a
+ * page over the local socket (pvpci_backend_cfg.granted; never from
+ * inside pvpci_backend_dispatch), which a device taken over under a
+ * connected frontend may be waiting for.  NULL is fine. */
+PVPCI_API void pvpci_xbback_rescan(struct pvpci_xbback *x);
 
 /*
  * The frontend's xenbus driver, as pcifront: when a frontend before it
@@ -109,10 +114,12 @@ PVPCI_API int pvpci_xbfront_open(struct xs_handle *xs, unsigned domid, const cha
 				 const struct pvpci_front_opts *o, int timeout_ms,
 				 struct pvpci_xbfront **ret, char *errbuf, size_t errlen);
 /*
- * The backend went away (its channel hung up) and may come back: wait for
- * it to say Initialised again (a restarted pvpcid picks its functions up),
- * then grant, publish and connect anew, as at open.  0, or a negative
- * errno with the frontend Closed.
+ * The backend went away (its channel hung up) and may come back: connect
+ * anew, as at open (the backend walked to Closed first, which the next
+ * backend answers, then a new page granted, published and connected),
+ * waiting at most timeout_ms at each step.  0, or a negative errno with
+ * the frontend Closed.  A frontend opened with opts.keep_page needs none
+ * of it: it keeps its page, as Linux's pcifront (front.h).
  */
 PVPCI_API int pvpci_xbfront_reconnect(struct pvpci_xbfront *x, char *errbuf, size_t errlen);
 /* Closed in the store, the channel closed.  NULL is fine. */

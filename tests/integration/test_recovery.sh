@@ -7,7 +7,11 @@
 #  - an operation: attach (the function bound: its config space saved in
 #    its state file) or detach, with no frontend or under a connected
 #    `pvpci front 1 run` (hot: Reconfiguring), or MSI / MSI-X enable by a
-#    one-shot frontend through the store;
+#    one-shot frontend through the store; a hot one's frontend, drawn
+#    too, either connects anew to the restarted pvpcid or, as Linux's
+#    pcifront, keeps its page (`front --keep-page run`), and the
+#    restarted pvpcid takes the connection over and carries the
+#    reconfiguration on from where the states say;
 #  - a kill point: strace, attached to pvpcid for the operation, sends it
 #    SIGKILL at the Nth call of one system call (pwrite64: a config write,
 #    mid-restore or the enable; write, fsync, rename: mid-save; read,
@@ -344,7 +348,9 @@ for ((i = 1; i <= iterations; i++)); do
 	delay=
 	[ $((RANDOM % 8)) != 0 ] || { delay=$((RANDOM % 300)); point="after ${delay} ms"; }
 	[ -n "$delay" ] || point="at $sc #$nth"
-	what="$([ "$hot" = 1 ] && echo "hot ")$op $f, SIGKILL $point"
+	front_args=
+	[ "$hot" = 0 ] || [ $((RANDOM % 2)) = 0 ] || front_args=--keep-page
+	what="$([ "$hot" = 1 ] && echo "hot ")$op $f${front_args:+ (a frontend that keeps its page)}, SIGKILL $point"
 
 	# The operation, under its kill point.
 	if [ "$hot" = 1 ] && ! run_front "$nwant"; then
@@ -443,7 +449,8 @@ for ((i = 1; i <= iterations; i++)); do
 done
 echo "# kills: $at_point at their point, $at_return as the verb returned, $delayed after a delay;" \
 	"$running with the verb running; verbs completed $completed, rolled back $rolled;" \
-	"detach -f needed $forced; torn saves cleaned $torn"
+	"detach -f needed $forced; torn saves cleaned $torn;" \
+	"connections taken over $(grep -c ': the frontend.s page [0-9]* and event channel [0-9]* taken over$' "$tmp/daemon.log")"
 
 # A state file truncated while pvpcid is down: not trusted.
 : >"$tmp/bad"

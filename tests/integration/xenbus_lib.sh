@@ -78,12 +78,13 @@ entries() { xenstore-ls -f "$BE1" | grep -E "^$BE1/(dev|key|vdev|vdevfn|state|op
 
 # The frontend, as domain 1 (`pvpci front 1 run` under timeout: its pid is
 # $front_timeout, the frontend's own $front_pid once front_next has read
-# its first block); its output comes through a FIFO on fd 3.
+# its first block); its output comes through a FIFO on fd 3.  $front_args
+# (none when unset) go before the domain: --keep-page, say.
 front_start() {
 	rm -f "$tmp/front.fifo"
 	mkfifo "$tmp/front.fifo"
 	exec 3<>"$tmp/front.fifo"
-	XENSTORED_PATH=$tmp/sock.d/1 timeout "${front_limit:-120}" "$bin/pvpci" front --socket "$dsock" 1 run \
+	XENSTORED_PATH=$tmp/sock.d/1 timeout "${front_limit:-120}" "$bin/pvpci" front --socket "$dsock" ${front_args:-} 1 run \
 		>"$tmp/front.fifo" 2>>"$tmp/front.err" &
 	front_timeout=$!
 	front_pid=
