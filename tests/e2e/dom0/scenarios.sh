@@ -59,7 +59,8 @@ capture() {
 	rm -rf "$2"
 	mkdir -p "$2"
 	onz "$1" 120 e2e-capture >"$2.tar" || { echo "capture in $1 failed" >&2; return 1; }
-	tar xf "$2.tar" -C "$2"
+	tar xf "$2.tar" -C "$2" || return 1
+	[ ! -s "$2/retries.txt" ] || sed "s/^/E2E-INFO capture in $1: /" "$2/retries.txt"
 }
 # lspci_of DIR BDF: the domU's lspci -vvv paragraph of one function.
 lspci_of() { awk -v s="${2#0000:}" 'BEGIN { RS = "" } $1 == s { print; exit }' "$1/lspci.txt"; }
