@@ -4,7 +4,8 @@
 # pvpcid (and by the kernel's xen-pciback for reference).
 #
 #   e2e.sh run     the scenarios (dom0/scenarios.sh); TAP in BUILD/e2e.tap
-#   e2e.sh bench   the config-read benchmark (dom0/bench.sh)
+#   e2e.sh bench [FILE]   the config-read benchmark (dom0/bench.sh); dom0
+#                  sources FILE first (its BENCH_ settings)
 #   e2e.sh shell   the same machine with a shell on dom0's console
 #   e2e.sh script FILE   dom0 runs FILE (sourced after lib.sh) and powers off
 #   e2e.sh images  fetch and build only
@@ -79,6 +80,8 @@ step "building the images"
 rm -f "$build/extra.sh"
 if [ "$mode" = script ]; then
 	cp "${2:?e2e.sh script FILE}" "$build/extra.sh" || die "no script $2"
+elif [ "$mode" = bench ] && [ -n "${2:-}" ]; then
+	cp "$2" "$build/extra.sh" || die "no file $2"
 fi
 "$src/tests/e2e/images.sh" "$cache/unpacked" "$build" "$build/images" || die "images.sh failed"
 [ "$mode" = images ] && exit 0
