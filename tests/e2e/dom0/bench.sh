@@ -12,11 +12,18 @@
 # switches: each a wake-up by a kick), read and write calls (the kick's
 # read and the config read; the unmask's write), and CPU time.
 # e2e.sh bench FILE sources FILE first: BENCH_POLL="0 1000" adds a
-# pvpcid run with each --poll-us value after the default's (the headline).
+# pvpcid run with each --poll-us value after the default's (the headline);
+# BENCH_MORE names a function of FILE's run after those, which may call
+# bench_pvpcid itself (with another pvpcid given to dom0 by e2e.sh's
+# E2E_DOM0_FILES as BENCH_PVPCID, say, to compare two builds in one boot).
 
 BENCH_N=${BENCH_N:-20}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_POLL=${BENCH_POLL:-}
+BENCH_MORE=${BENCH_MORE:-}
+BENCH_PVPCID=/usr/bin/pvpcid
+# scenarios.sh's pvpcid_start runs the one bench_pvpcid was told to.
+pvpcid() { "$BENCH_PVPCID" "$@"; }
 
 # bench_reads NAME GUESTBDF: R rounds of cfgread N in the domU, each
 # round's line as E2E-BENCH; $rate is the median of full reads per second.
@@ -44,7 +51,8 @@ thread_counts() {
 }
 
 # bench_pvpcid LABEL ARGS...: the domU bp served by a pvpcid started with
-# ARGS; $pr is its median rate, and its counts per op are said.
+# ARGS; $pr is its median rate; its counts per op, its rate and its ratio
+# to the kernel's ($kr) are said.
 bench_pvpcid() {
 	_label=$1
 	shift
@@ -70,11 +78,14 @@ bench_pvpcid() {
 	fi
 	domu_destroy bp
 	pvpcid_stop
+	bench_line "pvpcid $_label:" "$pr"
+	echo "E2E-BENCH ratio pvpcid $_label/kernel: $(bench_ratio "$pr" "$kr")"
 }
 
 bench_line() {	# WHO RATE
 	echo "E2E-BENCH $1 ${2:-?} full reads/s ($(echo "${2:-0}" | awk '{ printf "%.0f", $1 * 1024 }') ops/s)"
 }
+bench_ratio() { echo "$1 $2" | awk '$2 > 0 { printf "%.2f", $1 / $2 }'; }
 
 bench_main() {
 	begin bench "full config space reads of e1000e from a domU: the kernel's xen-pciback, then pvpcid"
@@ -93,12 +104,11 @@ bench_main() {
 	hr=$pr
 	for p in $BENCH_POLL; do
 		bench_pvpcid "--poll-us $p" --poll-us "$p"
-		bench_line "pvpcid --poll-us $p:" "$pr"
-		echo "E2E-BENCH ratio pvpcid --poll-us $p/kernel: $(echo "$pr $kr" | awk '$2 > 0 { printf "%.2f", $1 / $2 }')"
 	done
+	[ -z "$BENCH_MORE" ] || $BENCH_MORE
 	pr=$hr
 
-	ratio=$(echo "$pr $kr" | awk '$2 > 0 { printf "%.2f", $1 / $2 }')
+	ratio=$(bench_ratio "$pr" "$kr")
 	bench_line "kernel xen-pciback:" "$kr"
 	bench_line "pvpcid:            " "$pr"
 	echo "E2E-BENCH ratio pvpcid/kernel: ${ratio:-?}"
