@@ -29,8 +29,10 @@
 #define AER_TIMEOUT_MS		300000	/* pciback waits 300 s */
 #define IRQ_BASE		32	/* each domain's local numbers: 32 .. 32 + 4095 */
 #define IRQ_COUNT		4096	/* and on Xen, its pirqs mapped at once */
+#define MAX_WATCHES		8	/* the caller's fds in the loop (pvpcid: 2) */
+#define MAX_EVENTS		32	/* taken from epoll a round */
 
-enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL, EV_GRANT };
+enum ev_kind { EV_LISTEN, EV_PENDING, EV_EVT, EV_CTL, EV_GRANT, EV_WATCH };
 
 struct ev {
 	enum ev_kind kind;
@@ -49,6 +51,14 @@ struct grant {
 	struct ev ev;
 	struct pvpci_chan *c;
 	struct grant *next;
+};
+
+/* A caller's fd in the loop (pvpci_backend_watch). */
+struct watch {
+	struct ev ev;
+	void (*fn)(void *ctx);
+	void *ctx;
+	bool ready;	/* this round: fn is called at its end */
 };
 
 struct bdev {
@@ -92,6 +102,8 @@ struct pvpci_backend {
 	int epfd;
 	int listen_fd;
 	struct ev ev_listen;
+	struct watch watches[MAX_WATCHES];
+	size_t nwatches;
 	struct pending *pending;
 	size_t npending;
 	struct grant *grants;
@@ -1365,13 +1377,39 @@ static void do_deadlines(struct pvpci_backend *b)
 		}
 }
 
-int pvpci_backend_dispatch(struct pvpci_backend *b)
+int pvpci_backend_watch(struct pvpci_backend *b, int fd, void (*fn)(void *ctx), void *ctx)
 {
-	struct epoll_event evs[32];
-	int n = epoll_wait(b->epfd, evs, 32, 0);
+	struct watch *w;
+	int err;
 
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
+	if (fd < 0 || !fn)
+		return -EINVAL;
+	if (b->nwatches == MAX_WATCHES)
+		return -ENOSPC;
+	w = &b->watches[b->nwatches];
+	*w = (struct watch){ .ev = { EV_WATCH, w }, .fn = fn, .ctx = ctx };
+	err = ep_add(b, fd, EPOLLIN, &w->ev);
+	if (err < 0)
+		return err;
+	b->nwatches++;
+	return 0;
+}
+
+/*
+ * One round: what one epoll_wait of up to timeout_ms returns, then the
+ * deadlines, then the callers' watched fds that were ready.  Those come
+ * last: their callbacks may connect and disconnect frontends (xenbus),
+ * which frees what later events of this round point to.  The wait that
+ * sleeps is the one that takes the events: after a sleep an op costs one
+ * epoll_wait, not a wait and then a look.
+ */
+static int serve(struct pvpci_backend *b, int timeout_ms)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	int n = epoll_wait(b->epfd, evs, MAX_EVENTS, timeout_ms);
+
+	if (n < 0 && errno != EINTR)
+		return -errno;
 	for (int i = 0; i < n; i++) {
 		struct ev *ev = evs[i].data.ptr;
 		struct dom *d = ev->obj;
@@ -1398,21 +1436,30 @@ int pvpci_backend_dispatch(struct pvpci_backend *b)
 			if (d->chan)
 				front_drop(b, d, "went away");
 			break;
+		case EV_WATCH:
+			((struct watch *)ev->obj)->ready = true;
+			break;
 		}
 	}
 	do_deadlines(b);
+	for (size_t i = 0; i < b->nwatches; i++)
+		if (b->watches[i].ready) {
+			b->watches[i].ready = false;
+			b->watches[i].fn(b->watches[i].ctx);
+		}
 	return 0;
+}
+
+int pvpci_backend_dispatch(struct pvpci_backend *b)
+{
+	return serve(b, 0);
 }
 
 int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms)
 {
-	struct epoll_event e;
-	int next = pvpci_backend_next_timeout(b), n;
+	int next = pvpci_backend_next_timeout(b);
 
 	if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
 		timeout_ms = next;
-	n = epoll_wait(b->epfd, &e, 1, timeout_ms);	/* only to sleep: the event stays ready */
-	if (n < 0 && errno != EINTR)
-		return -errno;
-	return pvpci_backend_dispatch(b);
+	return serve(b, timeout_ms);
 }

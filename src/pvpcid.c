@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +210,31 @@ static void on_granted(void *ctx, unsigned domid)
 	*(bool *)ctx = true;
 }
 
+/* What the loop's watches tell main (pvpci_backend_watch). */
+struct loop {
+	int sfd;
+	struct pvpci_xbback *xb;
+	bool stop, failed;
+};
+
+static void on_signal(void *ctx)
+{
+	struct loop *l = ctx;
+
+	pvpci_daemon_stopping(l->sfd, &lg, "restoring every function and stopping");
+	l->stop = true;
+}
+
+static void on_store(void *ctx)
+{
+	struct loop *l = ctx;
+
+	if (l->stop || pvpci_xbback_dispatch(l->xb) >= 0)
+		return;
+	pvpci_daemon_logf(&lg, LOG_ERR, "the store went away");
+	l->stop = l->failed = true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -260,7 +284,8 @@ int main(int argc, char **argv)
 	size_t nexp = 0;
 	bool background = false, sandbox = true, granted = false;
 	char err[1024] = "";
-	int opt, rc = 1, sfd = -1, ready_fd = -1, swept;
+	int opt, rc = 1, sfd = -1, ready_fd = -1, swept, r;
+	struct loop loop;
 
 	if (!sock || !*sock)
 		sock = DEFAULT_SOCKET;
@@ -442,36 +467,34 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The signals and the store in the backend's own wait: an op that
+	 * wakes pvpcid costs one epoll_wait, no poll before it. */
+	loop = (struct loop){ .sfd = sfd, .xb = xb };
+	r = pvpci_backend_watch(b, sfd, on_signal, &loop);
+	if (!r && xb)
+		r = pvpci_backend_watch(b, pvpci_xbback_fd(xb), on_store, &loop);
+	if (r < 0) {
+		pvpci_daemon_logf(&lg, LOG_ERR, "cannot wait for signals and the store: %s",
+				  strerror(-r));
+		goto out;
+	}
 	if (pvpci_daemon_ready(&ready_fd) < 0)
 		goto out;
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = pvpci_backend_fd(b), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = xb ? pvpci_xbback_fd(xb) : -1, .events = POLLIN },
-		};
-		int n = poll(p, 3, pvpci_backend_next_timeout(b));
+	while (!loop.stop) {
+		int n = pvpci_backend_run(b, -1);
 
-		if (n < 0 && errno != EINTR) {
-			pvpci_daemon_logf(&lg, LOG_ERR, "poll: %s", strerror(errno));
+		if (n < 0) {
+			pvpci_daemon_logf(&lg, LOG_ERR, "epoll_wait: %s", strerror(-n));
 			goto out;
 		}
-		if (p[1].revents & POLLIN) {
-			pvpci_daemon_stopping(sfd, &lg, "restoring every function and stopping");
-			rc = 0;
-			break;
-		}
-		if ((p[2].revents & (POLLIN | POLLHUP)) && pvpci_xbback_dispatch(xb) < 0) {
-			pvpci_daemon_logf(&lg, LOG_ERR, "the store went away");
-			goto out;
-		}
-		if (pvpci_backend_dispatch(b) < 0)
-			goto out;
-		if (granted) {
+		if (granted && !loop.stop) {
 			granted = false;
 			pvpci_xbback_rescan(xb);
 		}
 	}
+	if (loop.failed)
+		goto out;
+	rc = 0;
 out:
 	pvpci_xbback_free(xb);	/* every device Closed in the store */
 	pvpci_backend_free(b);	/* every function restored and released */

@@ -158,12 +158,26 @@ PVPCI_API int pvpci_backend_listen(struct pvpci_backend *b, const char *path, ch
  * The event loop: an fd that is readable when there is work, the longest
  * the caller may wait before calling dispatch anyway (-1: no deadline),
  * and one round of work (never blocks).  pvpci_backend_run waits up to
- * timeout_ms for work and does it.  Return 0 or a negative errno.
+ * timeout_ms (-1: no limit; a deadline of the backend's shortens it) for
+ * work and does it, in the one system call that waits: a caller with fds
+ * of its own gives them to pvpci_backend_watch and calls only run, where
+ * waiting on pvpci_backend_fd and then calling dispatch costs two.
+ * Return 0 or a negative errno.
  */
 PVPCI_API int pvpci_backend_fd(const struct pvpci_backend *b);
 PVPCI_API int pvpci_backend_next_timeout(const struct pvpci_backend *b);
 PVPCI_API int pvpci_backend_dispatch(struct pvpci_backend *b);
 PVPCI_API int pvpci_backend_run(struct pvpci_backend *b, int timeout_ms);
+/*
+ * Wait for fd in the loop too (a daemon's signalfd, its xenbus fd): once
+ * it is readable, dispatch and run call fn(ctx) at the end of their round,
+ * after the backend's own work, so fn may connect, disconnect or export.
+ * fn must take what made fd readable, or it is called again next round.
+ * fd stays the caller's and in the loop for the backend's life; at most
+ * 8.  -EINVAL (fd < 0 or no fn), -ENOSPC, or epoll's negative errno.
+ */
+PVPCI_API int pvpci_backend_watch(struct pvpci_backend *b, int fd, void (*fn)(void *ctx),
+				  void *ctx);
 
 PVPCI_API enum pvpci_topo_mode pvpci_backend_mode(const struct pvpci_backend *b);
 
