@@ -33,8 +33,13 @@ bench_reads() {
 	: >$out/rates
 	while [ $_r -lt "$BENCH_ROUNDS" ]; do
 		_r=$((_r + 1))
-		_l=$(on "$1" 900 "cfgread $BENCH_N /sys/bus/pci/devices/$2/config") ||
-			{ bad "$1: cfgread failed: $_l"; return 1; }
+		_l=$(on "$1" 900 "cfgread $BENCH_N /sys/bus/pci/devices/$2/config") || {
+			bad "$1: cfgread failed: $_l"
+			# pcifront gives up on an op after 2 s ("not responding"):
+			# what a loaded host can make of a slow backend.
+			info "$1: the domU's kernel said: $(on "$1" 60 "dmesg | grep -i -e pcifront -e pciback | tail -3" | tr '\n' ' ')"
+			return 1
+		}
 		echo "E2E-BENCH $1 round $_r: $_l"
 		echo "$_l" | sed -n 's/.*: \([0-9.]*\) reads\/s.*/\1/p' >>$out/rates
 	done
