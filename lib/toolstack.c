@@ -371,15 +371,68 @@ static int add_body(struct ts *c, xs_transaction_t t, void *arg)
 	return 0;
 }
 
-int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
-			    const struct pvpci_bdf *bdf, const char *name, char *errbuf, size_t errlen)
+/*
+ * Xen's quarantine (XSA-302), as libxl's assignable-add ends and its
+ * assignable-remove begins: the function assigned to DOMID_IO, always
+ * relaxed (a sentinel without mappings: no reserved region can refuse
+ * it), and de-assigned from there, which Xen 4.17 answers by giving it
+ * to dom0.  In between Xen moves it itself: to the guest at attach's
+ * assignment, back to DOMID_IO at detach's de-assignment (it remembers
+ * the function was quarantined, iommu=no-quarantine or not).  Only on
+ * Xen, and only for a function seized for the stub through sysfs: one
+ * held any other way (--host none) may be driven by a dom0 driver whose
+ * DMA the quarantine would cut off, and a simulated one is not Xen's.
+ */
+static bool quarantines(const struct ts *c)
 {
+	return c->o && c->o->hv && c->o->host && c->o->host->sysfs;
+}
+
+static int quarantine(struct ts *c, const struct assignable_tx *a, bool in)
+{
+	struct pvpci_hv *hv = c->o->hv;
+	int r = in ? hv->ops->assign_device(hv, PVPCI_DOMID_IO, a->bdf, true)
+		   : hv->ops->deassign_device(hv, PVPCI_DOMID_IO, a->bdf);
+	const char *why = "";
+
+	if (!r) {
+		tlog(c, 6, "%s: %s", a->bdfs, in ? "quarantined (assigned to DOMID_IO)" : "out of quarantine: dom0's");
+		return 0;
+	}
+	if (in && r == -EOPNOTSUPP)
+		why = " (Xen has no IOMMU: libxl refuses such a function too)";
+	else if (in && r == -EBUSY)
+		why = " (a domain has it)";
+	else if (!in && r == -ENODEV)
+		why = " (Xen does not hold it in quarantine: a domain has it, or it was made assignable without)";
+	return pvpci_errf(c->errbuf, c->errlen, r, "%s: failed to %squarantine it (%s DOMID_IO): %s%s", a->bdfs,
+			  in ? "" : "de-", in ? "xc_assign_device to" : "xc_deassign_device from", strerror(-r),
+			  why);
+}
+
+/* The same as a rollback: its failure logged, errbuf kept for the reason
+ * of the rollback. */
+static void quarantine_back(struct ts *c, const struct assignable_tx *a, bool in)
+{
+	char keep[512];
+
+	snprintf(keep, sizeof(keep), "%s", c->errbuf ? c->errbuf : "");
+	if (quarantine(c, a, in) < 0)
+		tlog(c, 3, "%s", c->errbuf ? c->errbuf : "");
+	if (c->errbuf)
+		snprintf(c->errbuf, c->errlen, "%s", keep);
+}
+
+int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_opts *o, const struct pvpci_bdf *bdf,
+			    const char *name, char *errbuf, size_t errlen)
+{
+	const struct pvpci_ts_host *h = o ? o->host : NULL;
 	struct assignable_tx a = { 0 };
 	char dp[256] = "", *s;
 	struct ts c;
 	int r;
 
-	ts_init(&c, xs, 0, NULL, errbuf, errlen);
+	ts_init(&c, xs, 0, o, errbuf, errlen);
 	assignable_init(&a, bdf);
 	s = rd(xs, XBT_NULL, a.ap, NULL);
 	free(s);
@@ -392,9 +445,16 @@ int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
 		if (r < 0)
 			return r;
 	}
-	a.driver_path = dp;
-	a.name = name;
-	r = in_tx(&c, add_body, &a);
+	/* Quarantined before the node says it is assignable (libxl writes
+	 * the node first): an attach never finds it otherwise. */
+	r = quarantines(&c) ? quarantine(&c, &a, true) : 0;
+	if (!r) {
+		a.driver_path = dp;
+		a.name = name;
+		r = in_tx(&c, add_body, &a);
+		if (r < 0 && quarantines(&c))
+			quarantine_back(&c, &a, false);
+	}
 	if (r < 0 && h && h->sysfs)
 		pvpci_ts_sysfs_release(h, bdf, dp, NULL, 0);
 	return r;
@@ -419,28 +479,38 @@ static int remove_body(struct ts *c, xs_transaction_t t, void *arg)
 	return a->check_only || rm(c->xs, t, a->ap, NULL) ? 0 : store_err(c, a->ap);
 }
 
-int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_host *h,
+int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_opts *o,
 			       const struct pvpci_bdf *bdf, bool rebind, char *errbuf, size_t errlen)
 {
+	const struct pvpci_ts_host *h = o ? o->host : NULL;
 	struct assignable_tx a = { 0 };
 	struct ts c;
 	char *dp;
 	int r;
 
-	ts_init(&c, xs, 0, NULL, errbuf, errlen);
+	ts_init(&c, xs, 0, o, errbuf, errlen);
 	assignable_init(&a, bdf);
-	/* Checked first, then given back, then the node removed if still
-	 * nobody's. */
+	/* Checked first, then out of quarantine (libxl's first step), then
+	 * given back, then the node removed if still nobody's. */
 	a.check_only = true;
 	r = in_tx(&c, remove_body, &a);
 	if (r)
 		return r;
+	if (quarantines(&c)) {
+		r = quarantine(&c, &a, false);
+		if (r < 0)
+			return r;
+	}
 	dp = rd(xs, XBT_NULL, a.ap, "driver_path");
 	if (h && h->sysfs)
 		r = pvpci_ts_sysfs_release(h, bdf, rebind && dp ? dp : NULL, errbuf, errlen);
 	free(dp);
-	if (r < 0)
+	if (r < 0) {
+		/* Still assignable: back in quarantine. */
+		if (quarantines(&c))
+			quarantine_back(&c, &a, true);
 		return r;
+	}
 	a.check_only = false;
 	return in_tx(&c, remove_body, &a);
 }
@@ -940,7 +1010,7 @@ int pvpci_ts_attach(struct xs_handle *xs, unsigned domid, const struct pvpci_pci
 	ts_init(&c, xs, domid, o, errbuf, errlen);
 	assignable_init(&a.a, &spec->bdf);
 	if (spec->seize) {
-		r = pvpci_ts_assignable_add(xs, o ? o->host : NULL, &spec->bdf, NULL, errbuf, errlen);
+		r = pvpci_ts_assignable_add(xs, o, &spec->bdf, NULL, errbuf, errlen);
 		if (r < 0)
 			return r;
 		seized = r == 0;
@@ -999,7 +1069,7 @@ out:
 	xs_unwatch(xs, c.be, TOKEN);
 undo_seize:
 	if (r && seized)
-		pvpci_ts_assignable_remove(xs, o ? o->host : NULL, &spec->bdf, true, NULL, 0);
+		pvpci_ts_assignable_remove(xs, o, &spec->bdf, true, NULL, 0);
 	return r;
 }
 

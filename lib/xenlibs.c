@@ -278,6 +278,8 @@ static int r_irq(struct pvpci_hv *hv, unsigned domid, int pirq, bool allow)
 	return xc_domain_irq_permission(xch_of(hv), domid, (uint32_t)pirq, allow) < 0 ? lib_errno() : 0;
 }
 
+_Static_assert(PVPCI_DOMID_IO == DOMID_IO, "hypervisor.h's DOMID_IO is Xen's");
+
 /* libxl's pci_encode_bdf: the machine address as Xen's domctl takes it. */
 static uint32_t sbdf(const struct pvpci_bdf *bdf)
 {

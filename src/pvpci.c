@@ -929,16 +929,25 @@ static int cmd_toolstack(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	pos = argv + optind;
+	/* On Xen, assignable-add and -remove put a function they seize in
+	 * Xen's quarantine and take it out; attach and detach give the guest
+	 * the function's memory, ports and interrupt and take them back. */
+	if ((k == 3 || k == 4 || (k <= 1 && a.host.sysfs)) && pvpci_hv_present() &&
+	    pvpci_hv_open(&a.o.hv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvpci %s: the hypervisor: %s\n", a.verb, err);
+		rc = 1;
+		goto out;
+	}
 	if (k == 0 || k == 1) {
 		rc = ts_bdf(&a, pos[0], &bdf);
 		if (rc)
 			goto out;
 		if (k == 0) {
-			rc = pvpci_ts_assignable_add(a.xs, &a.host, &bdf, a.name, err, sizeof(err));
+			rc = pvpci_ts_assignable_add(a.xs, &a.o, &bdf, a.name, err, sizeof(err));
 			if (rc == 1)
 				fprintf(stderr, "pvpci %s: %s is assignable already\n", a.verb, pos[0]);
 		} else {
-			rc = pvpci_ts_assignable_remove(a.xs, &a.host, &bdf, a.rebind, err, sizeof(err));
+			rc = pvpci_ts_assignable_remove(a.xs, &a.o, &bdf, a.rebind, err, sizeof(err));
 			if (rc == 0 && a.rebind && !a.host.sysfs)
 				fprintf(stderr, "pvpci %s: warning: --host none: not rebound to any driver\n", a.verb);
 		}
@@ -959,13 +968,6 @@ static int cmd_toolstack(int argc, char **argv)
 		rc = ts_domid(&a, pos[0], &domid);
 		if (rc)
 			goto out;
-		/* On Xen the guest is given the function's memory, ports and
-		 * interrupt at attach, and they are taken back at detach. */
-		if ((k == 3 || k == 4) && pvpci_hv_present() && pvpci_hv_open(&a.o.hv, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pvpci %s: the hypervisor: %s\n", a.verb, err);
-			rc = 1;
-			goto out;
-		}
 		if (k == 3) {
 			struct pvpci_pci_spec sp;
 

@@ -21,6 +21,8 @@
 
 struct pvpci_hv;
 
+#define PVPCI_DOMID_IO	0x7ff1U	/* DOMID_IO (xen/include/public/xen.h): the quarantine */
+
 struct pvpci_hv_ops {
 	/*
 	 * Map one message interrupt of host function bdf into domid's pirqs,
@@ -49,6 +51,13 @@ struct pvpci_hv_ops {
 	 * guest's pirqs (map_domain_pirq looks for it among the guest's
 	 * functions).  -EOPNOTSUPP: the domain has no IOMMU context (Xen has
 	 * no IOMMU, or the domain was made without passthrough).
+	 *
+	 * domid PVPCI_DOMID_IO is Xen's quarantine (XSA-302), where the
+	 * toolstack puts a function it makes assignable: its DMA then reaches
+	 * nothing of dom0's.  Assigning a quarantined function to a guest
+	 * takes it out; de-assigning it from the guest puts it back (Xen 4.17
+	 * remembers it was quarantined, iommu=no-quarantine or not); only
+	 * de-assigning it from PVPCI_DOMID_IO gives it back to dom0.
 	 */
 	int (*assign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed);
 	int (*deassign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf);

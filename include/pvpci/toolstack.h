@@ -20,8 +20,12 @@
  *     last one: both directories removed, and their parents left empty up
  *     to /local/domain/<id>.
  *
- * On Xen (pvpci_ts_opts.hv), attach first gives the guest what libxl
- * gives a PV guest: iomem permission for each memory BAR and the ROM,
+ * On Xen (pvpci_ts_opts.hv), assignable-add quarantines a function it
+ * seized (XSA-302, as libxl: Xen's DOMID_IO holds it, so that its DMA
+ * reaches nothing), assignable-remove gives it back to dom0 first; attach
+ * moves it from the quarantine to the guest and detach's de-assignment
+ * has Xen put it back.  Attach also gives the guest what libxl gives a PV
+ * guest: iomem permission for each memory BAR and the ROM,
  * ioport permission for each I/O BAR, the legacy interrupt mapped as its
  * pirq with irq permission; a detach takes them back once the entry is
  * removed (libxl does it before it asks the frontend; a detach refused
@@ -139,26 +143,35 @@ struct pvpci_ts_opts {
 	/* On Xen (NULL elsewhere): attach gives the guest the function's
 	 * memory, I/O ports and legacy interrupt (the resources under the
 	 * sysfs ROOT of host, else /sys), detach and a rolled-back attach take
-	 * them back. */
+	 * them back; assignable-add and -remove put a function seized through
+	 * sysfs in Xen's quarantine and take it out. */
 	struct pvpci_hv *hv;
 	void (*log)(void *ctx, int level, const char *msg);	/* syslog levels; NULL: silent */
 	void *log_ctx;
 };
 
 /*
- * pci-assignable-add: seize the function (h; NULL is "none") and record
- * its node, with name when given.  1 when it was assignable already
- * (nothing done), 0 when added, or a negative errno.
+ * pci-assignable-add: seize the function (o->host; o NULL is "none"),
+ * then, on Xen (o->hv) and when it was seized through sysfs, quarantine
+ * it as libxl does (XSA-302: assigned to PVPCI_DOMID_IO, relaxed), then
+ * record its node, with name when given.  A quarantine Xen refuses
+ * (-EOPNOTSUPP without an IOMMU, as libxl's "failed to quarantine") or a
+ * node that cannot be written undoes what was done.  1 when it was
+ * assignable already (nothing done), 0 when added, or a negative errno.
  */
-PVPCI_API int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_host *h,
+PVPCI_API int pvpci_ts_assignable_add(struct xs_handle *xs, const struct pvpci_ts_opts *o,
 				      const struct pvpci_bdf *bdf, const char *name, char *errbuf,
 				      size_t errlen);
 /*
  * pci-assignable-remove: -ENOENT when not assignable, -EBUSY while a
- * domain has it; else give it back (h) to the driver it was taken from
- * when rebind, and remove its node.
+ * domain has it; else, on Xen for a function seized through sysfs, take
+ * it out of quarantine (de-assigned from PVPCI_DOMID_IO: Xen gives it
+ * back to dom0; refused as libxl refuses it when Xen will not, nothing
+ * changed), give it back (o->host) to the driver it was taken from when
+ * rebind (a release that fails puts it back in quarantine), and remove
+ * its node.
  */
-PVPCI_API int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_host *h,
+PVPCI_API int pvpci_ts_assignable_remove(struct xs_handle *xs, const struct pvpci_ts_opts *o,
 					 const struct pvpci_bdf *bdf, bool rebind, char *errbuf,
 					 size_t errlen);
 

@@ -245,6 +245,7 @@ struct fake_hv {
 	int fail_err;
 	int perm_err;			/* every permission call's answer */
 	int assign_err;			/* assign_device's answer */
+	int deassign_err;		/* deassign_device's answer */
 	int msix_err;			/* prepare_msix's answer */
 	int mapped;			/* pirqs mapped and not unmapped */
 	/* Called at each pirq map (true) and unmap (false), before it is
@@ -339,7 +340,7 @@ static inline int fh_deassign(struct pvpci_hv *hv, unsigned domid, const struct 
 	char b[PVPCI_BDF_STRLEN];
 
 	FX_CALL(h, "deassign(%u,%s)", domid, pvpci_bdf_format(bdf, b));
-	return h->assign_err;
+	return h->deassign_err;
 }
 
 static inline int fh_prepare_msix(struct pvpci_hv *hv, const struct pvpci_bdf *bdf, bool prepare)

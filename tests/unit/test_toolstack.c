@@ -651,6 +651,40 @@ static const char perm_resource[] =
 #define REVOKED	"iomem(7,0xfe080,128,off) ioport(7,0xc000,32,off) iomem(7,0x2000000,256,off) " \
 		"iomem(7,0xfe000,1,off) unmap(7,11) irq(7,11,off) "
 
+/* sp attached to domain 7 and detached, exported by a thread meanwhile:
+ * what each asked of Xen, in order, is calls. */
+static void attach_detach(struct fx *f, struct fake_hv *h, const struct pvpci_pci_spec *sp,
+			  const struct pvpci_ts_opts *o, const char *calls)
+{
+	struct exporter x = { 0 };
+	char err[512];
+
+	assert_int_equal(pthread_create(&x.thr, NULL, exporter_run, &x), 0);
+	h->calls[0] = 0;
+	if (pvpci_ts_attach(f->xs, 7, sp, o, err, sizeof(err)) < 0)
+		fail_msg("attach: %s", err);
+	if (pvpci_ts_detach(f->xs, 7, &sp->bdf, o, err, sizeof(err)) < 0)
+		fail_msg("detach: %s", err);
+	assert_string_equal(h->calls, calls);
+	atomic_store(&x.stop, true);
+	pthread_join(x.thr, NULL);
+}
+
+/* 00:03.0 under root (made already) as GIVEN has it: its legacy
+ * interrupt 11 (irq, its path), MSI-X at 0x40 alone in config (cfg, its
+ * path cfgpath). */
+static void perm_dev(const char *root, uint8_t cfg[256], char irq[128], char cfgpath[128])
+{
+	snprintf(irq, 128, "%s/devices/pci0000:00/0000:00:03.0/irq", root);
+	assert_int_equal(fake_write_file(irq, "11\n", 3), 0);
+	snprintf(cfgpath, 128, "%s/devices/pci0000:00/0000:00:03.0/config", root);
+	memset(cfg, 0, 256);
+	cfg[0x06] = 0x10;
+	cfg[0x34] = 0x40;
+	cfg[0x40] = 0x11;
+	assert_int_equal(fake_write_file(cfgpath, cfg, 256), 0);
+}
+
 static void test_permissions(void **state)
 {
 	struct fx *f = *state;
@@ -668,15 +702,7 @@ static void test_permissions(void **state)
 	assert_non_null(mkdtemp(host.root));
 	assert_int_equal(fake_mkdirs(host.root), 0);
 	assert_int_equal(fake_add_dev(host.root, &fd), 0);
-	snprintf(irq, sizeof(irq), "%s/devices/pci0000:00/0000:00:03.0/irq", host.root);
-	assert_int_equal(fake_write_file(irq, "11\n", 3), 0);
-	/* Its capabilities: MSI-X at 0x40, alone. */
-	snprintf(cfgpath, sizeof(cfgpath), "%s/devices/pci0000:00/0000:00:03.0/config", host.root);
-	memset(cfg, 0, sizeof(cfg));
-	cfg[0x06] = 0x10;
-	cfg[0x34] = 0x40;
-	cfg[0x40] = 0x11;
-	assert_int_equal(fake_write_file(cfgpath, cfg, sizeof(cfg)), 0);
+	perm_dev(host.root, cfg, irq, cfgpath);
 	fake_hv_init(&h);
 	o.hv = &h.hv;
 	put(f, "/libxl/pci/0000-00-03-0/driver_path", "");
@@ -770,16 +796,7 @@ static void test_permissions(void **state)
 		assert_true(sim.sim);
 		o.host = &sim;
 		o.timeout_ms = 5000;
-		atomic_store(&x.stop, false);
-		assert_int_equal(pthread_create(&x.thr, NULL, exporter_run, &x), 0);
-		h.calls[0] = 0;
-		if (pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)) < 0)
-			fail_msg("attach: %s", err);
-		if (pvpci_ts_detach(f->xs, 7, &b3, &o, err, sizeof(err)) < 0)
-			fail_msg("detach: %s", err);
-		assert_string_equal(h.calls, "");
-		atomic_store(&x.stop, true);
-		pthread_join(x.thr, NULL);
+		attach_detach(f, &h, &sp, &o, "");
 		o.host = &host;
 		o.timeout_ms = 100;
 		assert_int_equal(pvpci_ts_host_parse("none", &sim, err, sizeof(err)), 0);
@@ -841,32 +858,45 @@ static const struct fake_dev sdevs[] = {
 	{ "0000:00:05.0", 256, 0x020000, NULL, NULL, 0 },	/* no class file */
 };
 
+/* bind and unbind of each driver a seize may write to. */
+static void make_drivers(const char *root)
+{
+	for (const char *const *d = (const char *const[]){ "virtio-pci", "pci-stub", "vfio-pci", NULL }; *d; d++) {
+		char rel[128];
+
+		snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/bind", *d);
+		mkfile(root, rel, "");
+		snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/unbind", *d);
+		mkfile(root, rel, "");
+	}
+}
+
+/* A function as the kernel shows it: driver_override, and its class
+ * unless no_class. */
+static void make_seizable(const char *root, const struct fake_dev *d, bool no_class)
+{
+	char rel[128], cls[16];
+
+	assert_int_equal(fake_add_dev(root, d), 0);
+	snprintf(rel, sizeof(rel), "devices/pci0000:00/%s/driver_override", d->bdf);
+	mkfile(root, rel, "(null)\n");
+	if (no_class)
+		return;
+	snprintf(rel, sizeof(rel), "devices/pci0000:00/%s/class", d->bdf);
+	snprintf(cls, sizeof(cls), "0x%06x\n", d->class_code);
+	mkfile(root, rel, cls);
+}
+
 static int sfx_setup(void **state)
 {
 	struct sfx *s = calloc(1, sizeof(*s));
-	char rel[128];
 
 	strcpy(s->root, "/tmp/pvpci-tss-XXXXXX");
 	assert_non_null(mkdtemp(s->root));
 	assert_int_equal(fake_mkdirs(s->root), 0);
-	for (size_t i = 0; i < sizeof(sdevs) / sizeof(sdevs[0]); i++) {
-		char cls[16];
-
-		assert_int_equal(fake_add_dev(s->root, &sdevs[i]), 0);
-		snprintf(rel, sizeof(rel), "devices/pci0000:00/%s/driver_override", sdevs[i].bdf);
-		mkfile(s->root, rel, "(null)\n");
-		if (i == 3)
-			continue;
-		snprintf(rel, sizeof(rel), "devices/pci0000:00/%s/class", sdevs[i].bdf);
-		snprintf(cls, sizeof(cls), "0x%06x\n", sdevs[i].class_code);
-		mkfile(s->root, rel, cls);
-	}
-	for (const char *const *d = (const char *const[]){ "virtio-pci", "pci-stub", "vfio-pci", NULL }; *d; d++) {
-		snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/bind", *d);
-		mkfile(s->root, rel, "");
-		snprintf(rel, sizeof(rel), "bus/pci/drivers/%s/unbind", *d);
-		mkfile(s->root, rel, "");
-	}
+	for (size_t i = 0; i < sizeof(sdevs) / sizeof(sdevs[0]); i++)
+		make_seizable(s->root, &sdevs[i], i == 3);
+	make_drivers(s->root);
 	s->h.sysfs = true;
 	strcpy(s->h.root, s->root);
 	*state = s;
@@ -955,6 +985,130 @@ static void test_seize(void **state)
 	}
 }
 
+/* ---- Xen's quarantine (XSA-302) ---- */
+
+#define QUARANTINE	"assign(32753,0000:00:03.0,relaxed) "	/* DOMID_IO */
+#define DEQUARANTINE	"deassign(32753,0000:00:03.0) "
+#define UNBOUND		"bus/pci/drivers/pci-stub/unbind"
+#define OVERRIDE	"devices/pci0000:00/0000:00:03.0/driver_override"
+
+/*
+ * libxl's order: assignable-add quarantines what it seized, attach and
+ * detach leave the quarantine to Xen, assignable-remove takes it out
+ * before giving the function back; each failure undoes what was done.
+ * The fake's driver link never moves: 00:03.0 stays pci-stub's, so a
+ * seize writes nothing and a release shows as its unbind from pci-stub.
+ */
+static void test_quarantine(void **state)
+{
+	struct fx *f = *state;
+	struct fake_dev fd = { "0000:00:03.0", 256, 0x020000, "pci-stub", perm_resource, 0 };
+	struct pvpci_ts_host host = { .sysfs = true }, none = { 0 };
+	struct pvpci_ts_opts o = { .timeout_ms = 5000, .host = &host };
+	struct pvpci_bdf b3 = { 0, 0, 3, 0 };
+	struct pvpci_ts_assignable list[4];
+	struct pvpci_pci_spec sp;
+	struct fake_hv h;
+	char err[512], irq[128], cfgpath[128];
+	uint8_t cfg[256];
+	size_t n;
+
+	strcpy(host.root, "/tmp/pvpci-tsq-XXXXXX");
+	assert_non_null(mkdtemp(host.root));
+	assert_int_equal(fake_mkdirs(host.root), 0);
+	make_seizable(host.root, &fd, false);
+	make_drivers(host.root);
+	perm_dev(host.root, cfg, irq, cfgpath);
+	fake_hv_init(&h);
+	o.hv = &h.hv;
+
+	/* Not seized (--host none): it may be a dom0 driver's; left alone. */
+	o.host = &none;
+	assert_int_equal(pvpci_ts_assignable_add(f->xs, &o, &b3, NULL, err, sizeof(err)), 0);
+	assert_int_equal(pvpci_ts_assignable_remove(f->xs, &o, &b3, true, err, sizeof(err)), 0);
+	assert_string_equal(h.calls, "");
+	o.host = &host;
+
+	/* Xen will not quarantine it (no IOMMU): refused as libxl refuses
+	 * it, and given back. */
+	h.assign_err = -EOPNOTSUPP;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_assignable_add(f->xs, &o, &b3, NULL, err, sizeof(err)), -EOPNOTSUPP));
+	assert_non_null(strstr(err, "0000:00:03.0: failed to quarantine it (xc_assign_device to DOMID_IO): "));
+	assert_non_null(strstr(err, "no IOMMU"));
+	assert_string_equal(h.calls, QUARANTINE);
+	assert_string_equal(slurp(host.root, UNBOUND), "0000:00:03.0");
+	assert_string_equal(slurp(host.root, OVERRIDE), "\n");
+	/* The same through attach's seize=1: nothing given to the guest. */
+	h.calls[0] = 0;
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0,seize=1", &sp, err, sizeof(err)), 0);
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -EOPNOTSUPP));
+	assert_string_equal(h.calls, QUARANTINE);
+	h.assign_err = 0;
+
+	/* Quarantined, then the node: listed as ever. */
+	h.calls[0] = 0;
+	mkfile(host.root, UNBOUND, "");
+	if (pvpci_ts_assignable_add(f->xs, &o, &b3, "nic", err, sizeof(err)) < 0)
+		fail_msg("assignable-add: %s", err);
+	assert_string_equal(h.calls, QUARANTINE);
+	assert_int_equal(pvpci_ts_assignable_list(f->xs, list, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].name, "nic");
+
+	/* Xen moves it out of quarantine to the guest, and back at detach:
+	 * attach and detach ask for nothing more than they did. */
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0", &sp, err, sizeof(err)), 0);
+	attach_detach(f, &h, &sp, &o, GIVEN TAKEN);
+
+	/* Xen will not take it out of quarantine: nothing changed. */
+	h.calls[0] = 0;
+	h.deassign_err = -ENODEV;
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_assignable_remove(f->xs, &o, &b3, true, err, sizeof(err)), -ENODEV));
+	assert_non_null(strstr(err, "0000:00:03.0: failed to de-quarantine it (xc_deassign_device from DOMID_IO): "));
+	assert_string_equal(h.calls, DEQUARANTINE);
+	assert_string_equal(slurp(host.root, UNBOUND), "");
+	h.deassign_err = 0;
+
+	/* Given back but not rebound: back in quarantine, the node kept, the
+	 * release's reason said; even when the quarantine fails again. */
+	put(f, "/libxl/pci/0000-00-03-0/driver_path", "/etc");
+	for (int e = 0; e < 2; e++) {
+		h.calls[0] = 0;
+		h.assign_err = e ? -EIO : 0;
+		UNCHANGED(tree(f),
+			assert_int_equal(pvpci_ts_assignable_remove(f->xs, &o, &b3, true, err, sizeof(err)), -EPERM));
+		assert_non_null(strstr(err, "not rebound"));
+		assert_string_equal(h.calls, DEQUARANTINE QUARANTINE);
+	}
+	h.assign_err = 0;
+	put(f, "/libxl/pci/0000-00-03-0/driver_path", "");
+
+	/* Out of quarantine, then given back, then the node removed. */
+	h.calls[0] = 0;
+	mkfile(host.root, UNBOUND, "");
+	if (pvpci_ts_assignable_remove(f->xs, &o, &b3, true, err, sizeof(err)) < 0)
+		fail_msg("assignable-remove: %s", err);
+	assert_string_equal(h.calls, DEQUARANTINE);
+	assert_string_equal(slurp(host.root, UNBOUND), "0000:00:03.0");
+	assert_string_equal(get(f, "/libxl/pci/0000-00-03-0"), "(none)");
+
+	/* seize=1 and nobody exports it: the guest's taken back, then out of
+	 * quarantine and given back. */
+	h.calls[0] = 0;
+	mkfile(host.root, UNBOUND, "");
+	o.timeout_ms = 100;
+	assert_int_equal(pvpci_pci_spec_parse("00:03.0,seize=1", &sp, err, sizeof(err)), 0);
+	UNCHANGED(tree(f),
+		assert_int_equal(pvpci_ts_attach(f->xs, 7, &sp, &o, err, sizeof(err)), -ETIMEDOUT));
+	assert_string_equal(h.calls, QUARANTINE GIVEN TAKEN DEQUARANTINE);
+	assert_string_equal(slurp(host.root, UNBOUND), "0000:00:03.0");
+	xs_rm(f->xs, XBT_NULL, "/libxl");
+	fake_rm_tree(host.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -970,6 +1124,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_detach_unanswered, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_seize, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
