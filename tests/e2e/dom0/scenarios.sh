@@ -11,7 +11,11 @@
 #   2   pvpcid exports e1000e and nvme through sysfs with writes to domU
 #       "p": the domU enables them, sets bus mastering, changes power
 #       state, and the real functions change; saved at attach; nvme
-#       detached (a hot detach: e1000e stays) and restored
+#       detached (a hot detach: e1000e stays) and restored; at each step
+#       of each function's way (also in 3 and 5) Xen's owner of it: dom0
+#       once taken out of the quarantine k's destruction left it in, its
+#       quarantine after assignable-add and after detach, the domU once
+#       attached, dom0 after assignable-remove
 #   3   edu attached to "p" while it runs (Reconfiguring with e1000e
 #       there), then detached and restored
 #   4   what "p" saw of each function, diffed against what "k" saw
@@ -185,9 +189,72 @@ real_word() {	# BDF OFFSET: the real function's 16-bit register, as dom0 reads i
 	od -An -tx2 -j "$2" -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
 }
 
-sysfs_attach() {	# DOMID BDF
+# ---- what Xen says ----
+# xen_dump KEY TITLE: what Xen's debug key KEY printed after its line
+# TITLE, one line each.  The key's handler may print after xl returns:
+# its dump is waited for (its first line; xen_last for the rest).
+xen_dump() {
+	_n=$(xl dmesg | grep -c -F "$2")
+	xl debug-keys "$1"
+	wait_until 10 sh -c "[ \$(xl dmesg | grep -c -F '$2') -gt $_n ]" ||
+		{ echo "no dump from Xen's key $1" >&2; return 1; }
+	xen_last "$2"
+}
+# xen_last TITLE: the lines after Xen's last line TITLE.
+xen_last() {
+	xl dmesg | awk -v t="$1" 'index($0, t) { n = 0 } { l[++n] = $0 } END { for (i = 2; i <= n; i++) print l[i] }'
+}
+# xen_msi: the message interrupts Xen has for guests' functions now (its
+# 'M' key; the IOMMU's own left out), one per line.
+xen_msi() { xen_dump M 'MSI information:' | grep -E '^\(XEN\) +MSI(-X)? '; }
+pci_dump='==== PCI devices ===='
+# xen_owner BDF: who Xen says has the function (its 'Q' key's list of PCI
+# devices): what it prints between the address and "- node", such as d0,
+# d3, or for its quarantine (DOMID_IO, 32753) d[IO] or DomIO:N.
+xen_owner() {
+	xen_dump Q "$pci_dump" >/dev/null &&
+		wait_until 10 pci_dumped "$1" || echo "no line for $1 in Xen's 'Q' dump" >&2
+	xen_last "$pci_dump" | tee $out/xen.pci |
+		awk -v b="$1" '{ i = index($0, b " - ") } i { s = substr($0, i + length(b) + 3); sub(/ *- node.*/, "", s); print s; exit }'
+}
+# pci_dumped BDF: Xen's last 'Q' dump has got as far as the function.
+pci_dumped() { xen_last "$pci_dump" | grep -q -F "$1 - "; }
+# owner_check BDF WHO WHEN: Xen has the function WHEN: WHO is a domain id,
+# or io for the quarantine.
+owner_check() {
+	_o=$(xen_owner "$1")
+	case $2/$_o in
+	io/*IO*|io/*32753*|0/d0|0/"dom 0") ok "$1: $3, Xen says $_o has it" ;;
+	io/*) bad "$1: $3, Xen says $_o has it, not the quarantine (DOMID_IO)"
+	      grep -F "$1" $out/xen.pci | sed 's/^/E2E-INFO xen: /' ;;
+	*)	if [ "$_o" = "d$2" ] || [ "$_o" = "dom $2" ]; then
+			ok "$1: $3, Xen says $_o has it"
+		else
+			bad "$1: $3, Xen says '$_o' has it, not domain $2"
+			grep -F "$1" $out/xen.pci | sed 's/^/E2E-INFO xen: /'
+		fi ;;
+	esac
+}
+
+# to_dom0 BDF: a function left in Xen's quarantine (k's destruction put
+# 4a's there: iommu=quarantine is Xen's default) made assignable and
+# removed, as an operator takes it back: dom0's again.
+to_dom0() {
+	info "$1: Xen says $(xen_owner "$1") has it"
+	pvpci assignable-add --host sysfs "$1" >$out/add.txt 2>&1 || bad "assignable-add $1: $(head -2 $out/add.txt)"
+	pvpci assignable-remove --host sysfs "$1" >$out/remove.txt 2>&1 ||
+		bad "assignable-remove $1: $(head -2 $out/remove.txt)"
+	owner_check "$1" 0 "taken out of the quarantine (assignable-add, assignable-remove)"
+}
+
+# sysfs_attach DOMID BDF: assignable-add (seized, then Xen's quarantine,
+# as libxl's XSA-302 does), then attach (Xen moves it to the domU).
+sysfs_attach() {
+	owner_check "$2" 0 "before assignable-add"
 	pvpci assignable-add --host sysfs "$2" >$out/add.txt 2>&1 || { bad "assignable-add $2: $(head -2 $out/add.txt)"; return 1; }
+	owner_check "$2" io "after assignable-add"
 	pvpci attach --timeout 60000 "$1" "$2" >$out/attach.txt 2>&1 || { bad "pvpci attach $1 $2: $(head -2 $out/attach.txt)"; return 1; }
+	owner_check "$2" "$1" "attached"
 }
 
 # watch_start PATH: every value PATH takes, from now, in $out/watch.txt
@@ -224,7 +291,10 @@ detach_check() {
 	else
 		ok "$2: config after detach equals config before attach ($(wc -l <$out/$2.after) bytes)"
 	fi
-	pvpci assignable-remove --host sysfs "$2" >/dev/null 2>&1
+	owner_check "$2" io "detached"
+	pvpci assignable-remove --host sysfs "$2" >$out/remove.txt 2>&1 ||
+		bad "assignable-remove $2: $(head -2 $out/remove.txt)"
+	owner_check "$2" 0 "after assignable-remove"
 }
 
 # gone_check NAME GUESTBDF: the domU's kernel let the function go.
@@ -235,6 +305,7 @@ gone_check() {
 
 scenario2() {
 	begin 2 "pvpcid exports the outer machine's e1000e and nvme through sysfs with writes"
+	for b in $E1 $NV $EDU; do to_dom0 $b; done
 	for b in $E1 $NV; do real_bytes $b >$out/$b.before; done
 	pvpcid_start --host "sysfs:,writes=1" ${E2E_PVPCID_ARGS:-} || bad "pvpcid did not start: $(tail -2 $out/pvpcid.log)"
 	domu_create p || bad "xl create p failed"
@@ -369,17 +440,6 @@ dword() {
 	awk -v o=$((0x$2)) 'NR > o && NR <= o + 4 { v = $1 v } END { print v }' "$1"
 }
 
-# xen_msi: the message interrupts Xen has for guests' functions now (its
-# 'M' debug key; the IOMMU's own left out), one per line.  The key's
-# handler may print after xl returns: its dump is waited for.
-xen_msi() {
-	_n=$(xl dmesg | grep -c 'MSI information:')
-	xl debug-keys M
-	wait_until 10 sh -c "[ \$(xl dmesg | grep -c 'MSI information:') -gt $_n ]" ||
-		{ echo "no MSI dump from Xen" >&2; return 1; }
-	xl dmesg | awk '/MSI information:/ { n = 0 } { l[++n] = $0 } END { for (i = 2; i <= n; i++) print l[i] }' |
-		grep -E '^\(XEN\) +MSI(-X)? '
-}
 
 # msi_kind FILE: what e2e-nic's /proc/interrupts lines say eth0 has:
 # MSI-X, MSI or INTx, and how many interrupts came.
