@@ -377,8 +377,9 @@ static int add_body(struct ts *c, xs_transaction_t t, void *arg)
  * relaxed (a sentinel without mappings: no reserved region can refuse
  * it), and de-assigned from there, which Xen 4.17 answers by giving it
  * to dom0.  In between Xen moves it itself: to the guest at attach's
- * assignment, back to DOMID_IO at detach's de-assignment (it remembers
- * the function was quarantined, iommu=no-quarantine or not).  Only on
+ * assignment, back to DOMID_IO at detach's de-assignment.  (Under
+ * iommu=no-quarantine Xen 4.17.7 quarantines nothing, and refuses the
+ * de-assignment from DOMID_IO with -ENODEV, libxl's as ours.)  Only on
  * Xen, and only for a function seized for the stub through sysfs: one
  * held any other way (--host none) may be driven by a dom0 driver whose
  * DMA the quarantine would cut off, and a simulated one is not Xen's.

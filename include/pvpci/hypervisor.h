@@ -55,9 +55,11 @@ struct pvpci_hv_ops {
 	 * domid PVPCI_DOMID_IO is Xen's quarantine (XSA-302), where the
 	 * toolstack puts a function it makes assignable: its DMA then reaches
 	 * nothing of dom0's.  Assigning a quarantined function to a guest
-	 * takes it out; de-assigning it from the guest puts it back (Xen 4.17
-	 * remembers it was quarantined, iommu=no-quarantine or not); only
-	 * de-assigning it from PVPCI_DOMID_IO gives it back to dom0.
+	 * takes it out; de-assigning it from the guest puts it back; only
+	 * de-assigning it from PVPCI_DOMID_IO gives it back to dom0.  Under
+	 * Xen's iommu=no-quarantine (make e2e, Xen 4.17.7) the assignment to
+	 * PVPCI_DOMID_IO succeeds and leaves the function dom0's, and the
+	 * de-assignment from it answers -ENODEV.
 	 */
 	int (*assign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf, bool relaxed);
 	int (*deassign_device)(struct pvpci_hv *hv, unsigned domid, const struct pvpci_bdf *bdf);
