@@ -130,7 +130,7 @@ fi
 case $mode in
 script)	expect="script" total=${E2E_TIMEOUT:-900} ;;
 bench)	expect="bench" total=${E2E_TIMEOUT:-1200} ;;
-*)	expect="4a 1 2 3 4 5" total=${E2E_TIMEOUT:-1500} ;;
+*)	expect="4a 1 2 3 4 5 6" total=${E2E_TIMEOUT:-1500} ;;
 esac
 step "booting Xen in QEMU (at most $total s; console in $build/e2e-$mode.log)"
 python3 "$src/tests/e2e/runner.py" --log "$build/e2e-$mode.log" --tap "$tap" \
