@@ -365,22 +365,26 @@ static void view_fresh(struct pvpci_backend *b, struct dom *d, struct bdev *x)
 		view_now(d, x, x->view);
 }
 
-/* After an op that may have changed what d's guests see: each view that
- * changed is kept.  A view that cannot be written is said; the guest is
- * served all the same (only a restart would lose it). */
-static void views_update(struct pvpci_backend *b, struct dom *d)
+/* After an op that may have changed what the function at guest address
+ * (dom, bus, devfn) of d shows its guest: its view kept if it changed.
+ * A view that cannot be written is said; the guest is served all the
+ * same (only a restart would lose it). */
+static void view_update(struct pvpci_backend *b, struct dom *d, uint32_t dom, uint32_t bus, uint32_t devfn)
 {
-	struct pvpci_guestview *v = malloc(sizeof(*v));
+	struct pvpci_bdf guest = { .domain = dom, .bus = bus, .dev = devfn >> 3 & 0x1f, .fn = devfn & 7 };
+	struct pvpci_guestview *v;
+	struct bdev *x = NULL;
 	char err[256], bdf[PVPCI_BDF_STRLEN];
 
-	for (size_t i = 0; v && i < d->ndevs; i++) {
-		struct bdev *x = &d->devs[i];
-
-		if (!x->view)
-			continue;
-		view_now(d, x, v);
-		if (view_same(v, x->view))
-			continue;
+	if (dom > 0xffff || bus > 0xff || devfn > 0xff)
+		return;
+	for (size_t i = 0; !x && i < d->ndevs; i++)
+		if (!pvpci_bdf_cmp(&d->devs[i].guest, &guest))
+			x = &d->devs[i];
+	if (!x || !x->view || !(v = malloc(sizeof(*v))))
+		return;
+	view_now(d, x, v);
+	if (!view_same(v, x->view)) {
 		if (pvpci_guestview_save(b->cfg.dev.state_dir, v, err, sizeof(err)) < 0)
 			blog_limited(b, &d->rl, 4, "%s: cannot keep what its guest sees: %s",
 				     pvpci_bdf_format(&x->host, bdf), err);
@@ -1299,7 +1303,7 @@ static bool op_soon(const struct pvpci_backend *b, const struct pvpci_sharedinfo
 static void do_evt(struct pvpci_backend *b, struct dom *d)
 {
 	struct pvpci_sharedinfo *sh;
-	uint32_t cmd;
+	uint32_t cmd, odom, obus, odevfn;
 	int32_t res;
 	int r = pvpci_chan_ack(d->chan);
 	unsigned ops = 0;
@@ -1311,18 +1315,22 @@ static void do_evt(struct pvpci_backend *b, struct dom *d)
 	}
 	sh = d->chan->sh;
 	do {
-		/* What the op asks, to tell a read (most ops, which change
-		 * nothing a guest is shown) from the rest; a frontend that
-		 * changes it under us only costs itself a comparison more or
-		 * less. */
+		/* What the op asks and of which function, to tell a read
+		 * (most ops, which change nothing a guest is shown) from the
+		 * rest; a frontend that changes them under us only costs its
+		 * own view after a restart. */
 		cmd = __atomic_load_n(&sh->op.cmd, __ATOMIC_RELAXED);
+		odom = __atomic_load_n(&sh->op.domain, __ATOMIC_RELAXED);
+		obus = __atomic_load_n(&sh->op.bus, __ATOMIC_RELAXED);
+		odevfn = __atomic_load_n(&sh->op.devfn, __ATOMIC_RELAXED);
 		served = pvpci_pciif_serve(d->pif, sh);
-		if (served && cmd != PVPCI_XEN_PCI_OP_conf_read)
-			views_update(b, d);
 		if (served && pvpci_chan_notify(d->chan) == -EPROTO) {
 			front_drop(b, d, "broke its event channel");
 			return;
 		}
+		/* After the notify: the guest does not wait on the file. */
+		if (served && cmd != PVPCI_XEN_PCI_OP_conf_read)
+			view_update(b, d, odom, obus, odevfn);
 		if (d->aer.active && pvpci_pciif_aer_poll(d->pif, sh, &res) == 1)
 			aer_next(b, d, res, false);
 	} while (served && b->cfg.poll_us && ++ops < PVPCI_BACKEND_POLL_OPS && op_soon(b, sh));
